@@ -1,0 +1,35 @@
+"""crossorigin: correct, safe, observable and fast CORS for any ASGI application.
+
+Public API (everything else lives in private ``_`` modules)::
+
+    from crossorigin import CORSConfig, CORSMiddleware
+    app.add_middleware(CORSMiddleware, config=CORSConfig(allow_origins=["https://app.example"]))
+"""
+
+from __future__ import annotations
+
+from crossorigin._config import CORSConfig
+from crossorigin._errors import ConfigError, ConfigProblem
+from crossorigin._middleware import CORSMiddleware
+from crossorigin._types import OriginPredicate
+
+__all__ = [
+    "CORSConfig",
+    "CORSMiddleware",
+    "ConfigError",
+    "ConfigProblem",
+    "OriginPredicate",
+]
+
+for _name in ("CORSConfig", "CORSMiddleware", "ConfigError", "ConfigProblem"):
+    globals()[_name].__module__ = "crossorigin"
+del _name
+
+
+def __getattr__(name: str) -> str:
+    # Computed lazily: importlib.metadata costs milliseconds at import time (structlog does this).
+    if name == "__version__":
+        from importlib.metadata import version
+
+        return version("crossorigin")
+    raise AttributeError(f"module 'crossorigin' has no attribute {name!r}")

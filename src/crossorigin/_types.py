@@ -1,0 +1,23 @@
+"""ASGI type aliases and the origin-predicate protocol.
+
+Kept free of any framework import so that crossorigin works under every ASGI server and
+framework (the same approach as ``starlette/types.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any, Union
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+#: ``(origin, scope) -> bool`` or ``(origin, scope) -> Awaitable[bool]``. Called with a
+#: syntactically valid serialized origin only, and only when no static rule matched.
+OriginPredicate = Callable[[str, Scope], Union[bool, Awaitable[bool]]]
+
+#: Raw ASGI header list: ``[(lower-case name, value), ...]`` as bytes.
+RawHeaders = list[tuple[bytes, bytes]]
