@@ -1,0 +1,210 @@
+"""``CORSMiddleware``: the pure ASGI middleware that applies a compiled :class:`Policy`.
+
+Per request it does only the unavoidable work (issue 4): one pass over the raw header list to
+find ``Origin`` (and, for ``OPTIONS``, the preflight headers), one set lookup for exact
+origins, and prebuilt header pairs appended at ``http.response.start``. Preflights are answered
+without calling the app (conformance C1/C2); every other request runs the app.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from typing import Any
+
+from crossorigin import _headers as h
+from crossorigin import _policy as p
+from crossorigin._config import CORSConfig
+from crossorigin._origins import parse_origin
+from crossorigin._policy import Header, Policy
+from crossorigin._types import ASGIApp, Message, Receive, Scope, Send
+
+logger = logging.getLogger("crossorigin")
+
+_ERROR_BODY = b"Internal Server Error"
+_ERROR_HEADERS = (
+    (b"content-type", b"text/plain; charset=utf-8"),
+    (b"content-length", str(len(_ERROR_BODY)).encode("ascii")),
+)
+_LOG_LIMIT = 200
+"""Bytes of a request value shown in a log line; longer values are cut (hostile input)."""
+
+
+class CORSMiddleware:
+    """ASGI middleware applying a :class:`~crossorigin.CORSConfig`.
+
+    Use ``CORSMiddleware(app, config=CORSConfig(...))``, or Starlette's keyword arguments
+    (``CORSMiddleware(app, allow_origins=[...], ...)``) so that migrating from
+    ``starlette.middleware.cors`` is an import change.
+
+    Raises:
+        ConfigError: when the configuration (or the keyword arguments) is invalid.
+        TypeError: when both *config* and keyword arguments are given.
+
+    .. versionadded:: 0.1
+    """
+
+    def __init__(self, app: ASGIApp, config: CORSConfig | None = None, **kwargs: Any) -> None:
+        if config is None:
+            config = CORSConfig(**kwargs)
+        elif kwargs:
+            raise TypeError(
+                "CORSMiddleware takes either config=CORSConfig(...) or Starlette's keyword"
+                f" arguments, not both (got config and {', '.join(sorted(kwargs))})"
+            )
+        elif not isinstance(config, CORSConfig):
+            raise TypeError(f"config must be a crossorigin.CORSConfig, not {type(config).__name__}")
+        self.app = app
+        self.policy = Policy(config)
+
+    @property
+    def config(self) -> CORSConfig:
+        """The active configuration."""
+        return self.policy.config
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            # lifespan and websocket pass through untouched (WebSocket handshakes are not
+            # subject to CORS: https://fetch.spec.whatwg.org/#websocket-protocol).
+            await self.app(scope, receive, send)
+            return
+        policy = self.policy
+        if scope["method"] == "OPTIONS":
+            await self._options(policy, scope, receive, send)
+            return
+        if policy.public:
+            # A static '*' answer needs no look at the request and no Vary
+            # (https://fetch.spec.whatwg.org/#cors-protocol-and-http-caches).
+            await self._run(scope, receive, send, policy.public_headers, b"")
+            return
+        origin = None
+        count = 0
+        for name, value in scope["headers"]:
+            if name == b"origin":
+                origin = value
+                count += 1
+        await self._actual(policy, scope, receive, send, origin, count)
+
+    async def _actual(
+        self, policy: Policy, scope: Scope, receive: Receive, send: Send,
+        origin: bytes | None, count: int,
+    ) -> None:
+        if origin is None:
+            cors: tuple[Header, ...] = ()
+        elif count == 1 and origin in policy.matcher.exact:
+            cors = ((h.ACAO, origin), *policy.actual_headers)
+        else:
+            reason = await self._check_origin(policy, origin, count, scope)
+            if reason is p.ALLOWED:
+                cors = ((h.ACAO, origin), *policy.actual_headers)
+            else:
+                cors = ()
+                _log_denial("actual", reason, origin, scope)
+        await self._run(scope, receive, send, cors, policy.vary)
+
+    async def _options(self, policy: Policy, scope: Scope, receive: Receive, send: Send) -> None:
+        origin = method = None
+        origins = methods = 0
+        acrh: list[bytes] = []
+        private_network = False
+        for name, value in scope["headers"]:
+            if name == b"origin":
+                origin = value
+                origins += 1
+            elif name == h.ACRM:
+                method = value
+                methods += 1
+            elif name == h.ACRH:
+                if len(acrh) == h.MAX_ACRH_LINES:
+                    # Stop scanning hostile input (1,000 ACRH lines) at once.
+                    await _respond(send, 403, [policy._denied])
+                    _log_denial("preflight", p.ACRH_TOO_LARGE, origin or b"", scope)
+                    return
+                acrh.append(value)
+            elif name == h.ACRPN:
+                private_network = value == b"true"
+        if origin is None or method is None:
+            # Not a preflight (https://fetch.spec.whatwg.org/#cors-preflight-request): the app
+            # answers it like any other request (conformance C1).
+            if policy.public:
+                await self._run(scope, receive, send, policy.public_headers, b"")
+            else:
+                await self._actual(policy, scope, receive, send, origin, origins)
+            return
+        if methods > 1:
+            method = b""  # browsers send one ACRM line; several is not a method
+        reason = await self._check_origin(policy, origin, origins, scope)
+        result = policy.preflight(origin, reason is p.ALLOWED, reason, method, acrh, private_network)
+        if result.reason is not p.ALLOWED:
+            _log_denial("preflight", result.reason, origin, scope, method)
+        await _respond(send, result.status, result.headers)
+
+    async def _check_origin(self, policy: Policy, origin: bytes, count: int, scope: Scope) -> str:
+        """Reason code for *origin*: :data:`~crossorigin._policy.ALLOWED` or why not."""
+        if count > 1:
+            # Browsers send at most one Origin (https://fetch.spec.whatwg.org/#http-network-or-cache-fetch
+            # step 12); several lines are never joined or echoed (conformance C7).
+            return p.ORIGIN_MULTIPLE
+        if policy.public:
+            return p.ALLOWED if origin == b"null" or parse_origin(origin) else p.ORIGIN_INVALID
+        if policy.matcher.matches(origin):
+            return p.ALLOWED
+        if parse_origin(origin) is None:
+            return p.ORIGIN_INVALID
+        predicate = policy.predicate
+        if predicate is None:
+            return p.ORIGIN_NOT_ALLOWED
+        try:
+            verdict = predicate(origin.decode("ascii"), scope)
+            if inspect.isawaitable(verdict):
+                verdict = await verdict
+        except Exception:
+            logger.exception("crossorigin: allow_origin_predicate raised; origin denied")
+            return p.ORIGIN_NOT_ALLOWED
+        return p.ALLOWED if verdict is True else p.ORIGIN_NOT_ALLOWED
+
+    async def _run(
+        self, scope: Scope, receive: Receive, send: Send, cors: tuple[Header, ...], vary: bytes
+    ) -> None:
+        started = False
+
+        async def send_with_cors(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                message["headers"] = h.merge_response_headers(
+                    message.get("headers", ()), cors, vary
+                )
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_cors)
+        except Exception:
+            # Conformance C10: the page must see the 500, not a misleading CORS error. The
+            # exception is re-raised so that the server still logs it.
+            if not started:
+                headers = h.merge_response_headers(_ERROR_HEADERS, cors, vary)
+                await send({"type": "http.response.start", "status": 500, "headers": headers})
+                await send({"type": "http.response.body", "body": _ERROR_BODY})
+            raise
+
+
+async def _respond(send: Send, status: int, headers: list[Header]) -> None:
+    if status != 204:
+        # RFC 9110 §8.6: a 204 has no content, every other status says its length.
+        headers.append((b"content-length", b"0"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": b""})
+
+
+def _log_denial(
+    kind: str, reason: str, origin: bytes, scope: Scope, method: bytes | None = None
+) -> None:
+    if not logger.isEnabledFor(logging.DEBUG):
+        return
+    # repr() of bytes escapes CR, LF, NUL and non-ASCII, so a hostile header cannot forge log lines.
+    logger.debug(
+        "crossorigin: %s denied reason=%s origin=%r method=%r path=%r",
+        kind, reason, origin[:_LOG_LIMIT], (method or b"")[:_LOG_LIMIT] or scope["method"],
+        scope.get("path", "")[:_LOG_LIMIT],
+    )

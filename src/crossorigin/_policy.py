@@ -1,0 +1,193 @@
+"""``Policy``: a ``CORSConfig`` compiled into precomputed header values and pure decisions.
+
+Everything that does not depend on the request is computed once here (house rule 8); the
+decision functions only look up sets and pick prebuilt ``(name, value)`` pairs. They do no I/O,
+so the same policy can be selected per request by path or swapped atomically at run time.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from crossorigin import _headers as h
+from crossorigin._config import CORSConfig
+from crossorigin._matcher import OriginMatcher
+from crossorigin._methods import SAFELISTED
+from crossorigin._origins import parse_pattern
+from crossorigin._types import OriginPredicate
+
+Header = tuple[bytes, bytes]
+
+# Reason codes, shared by logs, debug responses and decision records.
+ALLOWED: Final = "allowed"
+NO_ORIGIN: Final = "no_origin"
+ORIGIN_NOT_ALLOWED: Final = "origin_not_allowed"
+ORIGIN_INVALID: Final = "origin_invalid"
+ORIGIN_MULTIPLE: Final = "origin_multiple"
+METHOD_INVALID: Final = "method_invalid"
+METHOD_NOT_ALLOWED: Final = "method_not_allowed"
+HEADER_NOT_ALLOWED: Final = "header_not_allowed"
+ACRH_INVALID: Final = "acrh_invalid"
+ACRH_TOO_LARGE: Final = "acrh_too_large"
+
+_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_PREFLIGHT_VARY = b"Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
+_TRUE = b"true"
+
+
+class Preflight:
+    """The outcome of a preflight: status, the response headers and the reason code."""
+
+    __slots__ = ("headers", "reason", "status")
+
+    def __init__(self, status: int, headers: list[Header], reason: str) -> None:
+        self.status = status
+        self.headers = headers
+        self.reason = reason
+
+
+class Policy:
+    """A compiled :class:`CORSConfig`. Immutable; safe to share between requests and threads."""
+
+    __slots__ = (
+        "_acac", "_allowed_methods", "_allowed_names", "_max_age", "_any_header", "_any_method", "_debug",
+        "_denied", "_method_values", "_preflight_tail", "_preflight_vary", "_private_network",
+        "_star_method", "_status", "actual_headers", "config", "matcher", "predicate",
+        "public", "public_headers", "vary",
+    )  # fmt: skip
+
+    def __init__(self, config: CORSConfig) -> None:
+        self.config = config
+        regex = config.allow_origin_regex
+        self.public = "*" in config.allow_origins
+        self.matcher = OriginMatcher(
+            (parse_pattern(o) for o in config.allow_origins if o != "*"),
+            regex if isinstance(regex, re.Pattern) else None,
+        )
+        self.predicate: OriginPredicate | None = config.allow_origin_predicate
+        credentials = config.allow_credentials
+        exposed = [n for n in config.expose_headers if n not in h.SAFELISTED_RESPONSE]
+
+        # Actual responses (https://fetch.spec.whatwg.org/#http-responses). The allowed origin is
+        # echoed, so responses vary by Origin unless the policy is the static '*' one
+        # (https://fetch.spec.whatwg.org/#cors-protocol-and-http-caches).
+        tail: list[Header] = []
+        if credentials:
+            tail.append((h.ACAC, _TRUE))
+        if exposed:
+            tail.append((h.ACEH, ", ".join(exposed).encode("ascii")))
+        self.actual_headers: tuple[Header, ...] = tuple(tail)
+        self.public_headers: tuple[Header, ...] = ((h.ACAO, b"*"), *tail)
+        self.vary = b"" if self.public else b"Origin"
+
+        # Preflights (https://fetch.spec.whatwg.org/#cors-preflight-fetch-0 step 7).
+        self._status = config.preflight_status
+        self._debug = config.debug
+        self._private_network = config.allow_private_network
+        self._any_method = "*" in config.allow_methods
+        # '*' is a wildcard only for requests without credentials (step 7.5), so with
+        # credentials the validated method is echoed instead.
+        self._star_method = self._any_method and not credentials
+        self._allowed_methods = frozenset(
+            m.encode("ascii") for m in config.allow_methods if m not in SAFELISTED
+        )
+        self._method_values = {m: (h.ACAM, m) for m in self._allowed_methods}
+        self._any_header = "*" in config.allow_headers
+        self._allowed_names = frozenset(
+            n.encode("ascii") for n in (*config.allow_headers, *h.SAFELISTED_REQUEST) if n != "*"
+        )
+        self._acac: tuple[Header, ...] = ((h.ACAC, _TRUE),) if credentials else ()
+        self._max_age: tuple[Header, ...] = (
+            () if config.max_age is None else ((h.ACMA, str(config.max_age).encode("ascii")),)
+        )
+        self._preflight_tail = self._acac + self._max_age
+        vary = _PREFLIGHT_VARY
+        if self._private_network:
+            vary += b", Access-Control-Request-Private-Network"
+        self._preflight_vary = (h.VARY, vary)
+        self._denied = (h.VARY, vary)
+
+    def preflight(
+        self,
+        origin: bytes,
+        allowed: bool,
+        origin_reason: str,
+        method: bytes,
+        acrh: list[bytes],
+        private_network: bool,
+    ) -> Preflight:
+        """Decide a preflight from an origin (already matched) and its request headers.
+
+        Failure is 403 with no CORS headers (conformance C2; https://fetch.spec.whatwg.org/#http-responses:
+        "the 403 status can be used, coupled with omitting the relevant headers").
+        """
+        if not allowed:
+            return Preflight(403, [self._denied], origin_reason)
+        acao = (h.ACAO, b"*" if self.public else origin)
+        method_header = self._check_method(method)
+        if method_header is None:
+            reason = METHOD_INVALID if _TOKEN.fullmatch(method) is None else METHOD_NOT_ALLOWED
+            return self._fail(reason, [acao, *self._acac])
+        headers = [acao]
+        if method_header:
+            headers.append(method_header)
+        if acrh:
+            names_header, reason = self._check_names(acrh)
+            if reason != ALLOWED:
+                debug_headers = [*headers, *self._acac]
+                if reason == HEADER_NOT_ALLOWED:
+                    debug_headers.append(self._configured_names())
+                    debug_headers.extend(self._max_age)
+                return self._fail(reason, debug_headers)
+            if names_header is not None:
+                headers.append(names_header)
+        headers.extend(self._preflight_tail)
+        if private_network and self._private_network:
+            headers.append((h.ACAPN, _TRUE))
+        headers.append(self._preflight_vary)
+        return Preflight(self._status, headers, ALLOWED)
+
+    def _fail(self, reason: str, debug_headers: list[Header]) -> Preflight:
+        # Debug mode (conformance item 46): answer 2xx with the headers that *are* allowed, so
+        # the browser's console names the missing method or header.
+        if self._debug:
+            return Preflight(self._status, [*debug_headers, self._preflight_vary], reason)
+        return Preflight(403, [self._denied], reason)
+
+    def _check_method(self, method: bytes) -> Header | tuple[()] | None:
+        """The ACAM header for *method*, ``()`` when none is needed, ``None`` when denied."""
+        value = self._method_values.get(method)
+        if value is not None:
+            return value
+        if method in _SAFELISTED_BYTES:
+            # Safelisted methods always pass the browser's method check (step 7.5).
+            return ()
+        if self._any_method and _TOKEN.fullmatch(method) and method.upper() not in _FORBIDDEN:
+            return (h.ACAM, b"*" if self._star_method else method)
+        return None
+
+    def _check_names(self, lines: list[bytes]) -> tuple[Header | None, str]:
+        """The ACAH header (``None`` when the list is empty) and a reason code."""
+        names = h.split_acrh(lines)
+        if names is None:
+            return None, ACRH_TOO_LARGE if sum(map(len, lines)) > h.MAX_ACRH_BYTES else ACRH_INVALID
+        if not names:
+            # An empty ACRH means no headers (WebKit sent one: web-platform-tests/wpt#5192).
+            return None, ALLOWED
+        if not self._any_header:
+            allowed = self._allowed_names
+            for name in names:
+                if name not in allowed:
+                    return None, HEADER_NOT_ALLOWED
+        # Echo the names rather than '*': a literal '*' never covers Authorization
+        # (https://fetch.spec.whatwg.org/#cors-non-wildcard-request-header-name), conformance C3.
+        return (h.ACAH, b",".join(names)), ALLOWED
+
+    def _configured_names(self) -> Header:
+        names = sorted(n.decode() for n in self._allowed_names)
+        return (h.ACAH, ",".join(names).encode("ascii"))
+
+
+_SAFELISTED_BYTES = frozenset(m.encode("ascii") for m in SAFELISTED)
+_FORBIDDEN = frozenset({b"CONNECT", b"TRACE", b"TRACK"})
