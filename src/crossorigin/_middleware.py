@@ -86,8 +86,13 @@ class CORSMiddleware:
         await self._actual(policy, scope, receive, send, origin, count)
 
     async def _actual(
-        self, policy: Policy, scope: Scope, receive: Receive, send: Send,
-        origin: bytes | None, count: int,
+        self,
+        policy: Policy,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        origin: bytes | None,
+        count: int,
     ) -> None:
         if origin is None:
             cors: tuple[Header, ...] = ()
@@ -134,7 +139,9 @@ class CORSMiddleware:
         if methods > 1:
             method = b""  # browsers send one ACRM line; several is not a method
         reason = await self._check_origin(policy, origin, origins, scope)
-        result = policy.preflight(origin, reason is p.ALLOWED, reason, method, acrh, private_network)
+        result = policy.preflight(
+            origin, reason is p.ALLOWED, reason, method, acrh, private_network
+        )
         if result.reason is not p.ALLOWED:
             _log_denial("preflight", result.reason, origin, scope, method)
         await _respond(send, result.status, result.headers)
@@ -205,6 +212,9 @@ def _log_denial(
     # repr() of bytes escapes CR, LF, NUL and non-ASCII, so a hostile header cannot forge log lines.
     logger.debug(
         "crossorigin: %s denied reason=%s origin=%r method=%r path=%r",
-        kind, reason, origin[:_LOG_LIMIT], (method or b"")[:_LOG_LIMIT] or scope["method"],
+        kind,
+        reason,
+        origin[:_LOG_LIMIT],
+        (method or b"")[:_LOG_LIMIT] or scope["method"],
         scope.get("path", "")[:_LOG_LIMIT],
     )

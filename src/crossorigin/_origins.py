@@ -8,6 +8,7 @@ no trailing slash. Configuration must use exactly that form, because the CORS ch
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -44,8 +45,10 @@ class Origin:
 
     @property
     def is_ip(self) -> bool:
-        return self.host.startswith("[") or _NUMERIC_LABEL.fullmatch(self.host.rsplit(".", 1)[-1])\
-            is not None
+        return (
+            self.host.startswith("[")
+            or _NUMERIC_LABEL.fullmatch(self.host.rsplit(".", 1)[-1]) is not None
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,20 +143,18 @@ def _suggest(text: str) -> str:
     scheme, _, rest = fixed.partition("://")
     authority = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
     authority = authority.rsplit("@", 1)[-1]
-    host, sep, port = authority.rpartition(":") if not authority.endswith("]") else (authority, "", "")
+    host, sep, port = (
+        authority.rpartition(":") if not authority.endswith("]") else (authority, "", "")
+    )
     if not sep:
         host, port = authority, ""
     scheme = scheme.lower()
     host = host.lower()
-    try:
+    with contextlib.suppress(UnicodeError):
         host = host.encode("idna").decode("ascii")
-    except UnicodeError:
-        pass
     if host.startswith("[") and host.endswith("]"):
-        try:
+        with contextlib.suppress(ValueError):
             host = f"[{ipaddress.IPv6Address(host[1:-1]).compressed}]"
-        except ValueError:
-            pass
     if port and port != "*" and port.isdigit() and DEFAULT_PORTS.get(scheme) == int(port):
         port = ""
     return f"{scheme}://{host}" + (f":{port}" if port else "")

@@ -51,10 +51,27 @@ class Policy:
     """A compiled :class:`CORSConfig`. Immutable; safe to share between requests and threads."""
 
     __slots__ = (
-        "_acac", "_allowed_methods", "_allowed_names", "_max_age", "_any_header", "_any_method", "_debug",
-        "_denied", "_method_values", "_preflight_tail", "_preflight_vary", "_private_network",
-        "_star_method", "_status", "actual_headers", "config", "matcher", "predicate",
-        "public", "public_headers", "vary",
+        "_acac",
+        "_allowed_methods",
+        "_allowed_names",
+        "_any_header",
+        "_any_method",
+        "_debug",
+        "_denied",
+        "_max_age",
+        "_method_values",
+        "_preflight_tail",
+        "_preflight_vary",
+        "_private_network",
+        "_star_method",
+        "_status",
+        "actual_headers",
+        "config",
+        "matcher",
+        "predicate",
+        "public",
+        "public_headers",
+        "vary",
     )  # fmt: skip
 
     def __init__(self, config: CORSConfig) -> None:

@@ -7,7 +7,7 @@ framework (the same approach as ``starlette/types.py``).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any, Union
+from typing import Any
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -17,7 +17,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 #: ``(origin, scope) -> bool`` or ``(origin, scope) -> Awaitable[bool]``. Called with a
 #: syntactically valid serialized origin only, and only when no static rule matched.
-OriginPredicate = Callable[[str, Scope], Union[bool, Awaitable[bool]]]
+OriginPredicate = Callable[[str, Scope], bool | Awaitable[bool]]
 
 #: Raw ASGI header list: ``[(lower-case name, value), ...]`` as bytes.
 RawHeaders = list[tuple[bytes, bytes]]

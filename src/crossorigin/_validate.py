@@ -24,8 +24,13 @@ MAX_AGE_LIMIT = 86400
 def validate(config: CORSConfig, problems: list[ConfigProblem]) -> dict[str, Any]:
     """Check every field of *config*, append problems, and return the normalised fields."""
     out: dict[str, Any] = {}
-    for name in ("allow_credentials", "allow_private_network", "debug",
-                 "dangerously_allow_insecure_origins", "dangerously_allow_public_suffix_wildcards"):
+    for name in (
+        "allow_credentials",
+        "allow_private_network",
+        "debug",
+        "dangerously_allow_insecure_origins",
+        "dangerously_allow_public_suffix_wildcards",
+    ):
         _check_bool(name, getattr(config, name), problems)
     origins = _strings("allow_origins", config.allow_origins, problems, "'https://app.example'")
     methods = _strings("allow_methods", config.allow_methods, problems, "'PUT'")
@@ -51,10 +56,15 @@ def _strings(name: str, value: object, problems: list[ConfigProblem], example: s
     if isinstance(value, str):
         # Starlette would iterate the characters or search substrings: never what was meant.
         items = [item.strip() for item in value.split(",") if item.strip()]
-        problems.append(problem(
-            name, value, "invalid", "must be a list of strings, not a single string",
-            f"write {items!r}" if items else f"write a list, e.g. [{example}]",
-        ))
+        problems.append(
+            problem(
+                name,
+                value,
+                "invalid",
+                "must be a list of strings, not a single string",
+                f"write {items!r}" if items else f"write a list, e.g. [{example}]",
+            )
+        )
         return items  # still checked, so their own problems are reported in the same error
     if not isinstance(value, Collection):
         problems.append(problem(name, value, "invalid", f"must be a list, e.g. [{example}]"))
@@ -80,29 +90,49 @@ def _check_origins(
     credentials = config.allow_credentials is True
     if any(p.kind == "any" for p in patterns):
         if credentials:
-            problems.append(problem(
-                "allow_origins", "*", "incompatible",
-                "'*' with allow_credentials=True would let every site read responses with the"
-                " user's cookies",
-                "list the trusted origins explicitly, or set allow_credentials=False",
-            ))
+            problems.append(
+                problem(
+                    "allow_origins",
+                    "*",
+                    "incompatible",
+                    "'*' with allow_credentials=True would let every site read responses with the"
+                    " user's cookies",
+                    "list the trusted origins explicitly, or set allow_credentials=False",
+                )
+            )
         if len(origins) > 1:
-            problems.append(problem(
-                "allow_origins", tuple(origins), "incompatible",
-                "'*' already allows every origin", "use ['*'] alone or remove '*'",
-            ))
+            problems.append(
+                problem(
+                    "allow_origins",
+                    tuple(origins),
+                    "incompatible",
+                    "'*' already allows every origin",
+                    "use ['*'] alone or remove '*'",
+                )
+            )
         if config.allow_private_network is True:
-            problems.append(problem(
-                "allow_private_network", True, "incompatible",
-                "private network access cannot be granted to every origin",
-                "list the trusted origins explicitly",
-            ))
-    elif not origins and config.allow_origin_regex is None and config.allow_origin_predicate is None:
-        problems.append(problem(
-            "allow_origins", tuple(origins), "missing", "no origin is allowed",
-            "list the origins of your frontends, e.g. allow_origins=['https://app.example.com'],"
-            " or ['*'] for a public API",
-        ))
+            problems.append(
+                problem(
+                    "allow_private_network",
+                    True,
+                    "incompatible",
+                    "private network access cannot be granted to every origin",
+                    "list the trusted origins explicitly",
+                )
+            )
+    elif (
+        not origins and config.allow_origin_regex is None and config.allow_origin_predicate is None
+    ):
+        problems.append(
+            problem(
+                "allow_origins",
+                tuple(origins),
+                "missing",
+                "no origin is allowed",
+                "list the origins of your frontends, e.g. allow_origins=['https://app.example.com'],"
+                " or ['*'] for a public API",
+            )
+        )
     if credentials:
         _check_credentialed_patterns(config, patterns, problems)
     return patterns
@@ -113,20 +143,34 @@ def _check_credentialed_patterns(
 ) -> None:
     for pattern in patterns:
         shown = _show(pattern)
-        if (pattern.scheme == "http" and not pattern.is_loopback
-                and config.dangerously_allow_insecure_origins is not True):
-            problems.append(problem(
-                "allow_origins entry", shown, "prohibited",
-                "with credentials, a plain-http origin lets any network attacker read responses",
-                "use https, or set dangerously_allow_insecure_origins=True",
-            ))
-        if (pattern.kind == "subdomains" and _is_public_suffix(pattern.host)
-                and config.dangerously_allow_public_suffix_wildcards is not True):
-            problems.append(problem(
-                "allow_origins entry", shown, "prohibited",
-                f"{pattern.host!r} is a public suffix: anyone can register a subdomain of it",
-                "list the exact origins, or set dangerously_allow_public_suffix_wildcards=True",
-            ))
+        if (
+            pattern.scheme == "http"
+            and not pattern.is_loopback
+            and config.dangerously_allow_insecure_origins is not True
+        ):
+            problems.append(
+                problem(
+                    "allow_origins entry",
+                    shown,
+                    "prohibited",
+                    "with credentials, a plain-http origin lets network attackers read responses",
+                    "use https, or set dangerously_allow_insecure_origins=True",
+                )
+            )
+        if (
+            pattern.kind == "subdomains"
+            and _is_public_suffix(pattern.host)
+            and config.dangerously_allow_public_suffix_wildcards is not True
+        ):
+            problems.append(
+                problem(
+                    "allow_origins entry",
+                    shown,
+                    "prohibited",
+                    f"{pattern.host!r} is a public suffix: anyone can register a subdomain of it",
+                    "list the exact origins, or set dangerously_allow_public_suffix_wildcards=True",
+                )
+            )
 
 
 def _show(pattern: OriginPattern) -> str:
@@ -148,29 +192,56 @@ def _check_methods(methods: list[str], problems: list[ConfigProblem]) -> tuple[s
         if method == "*":
             out.add(method)
         elif not _methods.is_token(method):
-            problems.append(problem("allow_methods entry", method, "invalid",
-                                    "a method is a token such as 'PUT' or 'PATCH'"))
+            problems.append(
+                problem(
+                    "allow_methods entry",
+                    method,
+                    "invalid",
+                    "a method is a token such as 'PUT' or 'PATCH'",
+                )
+            )
         elif _methods.is_forbidden(method):
-            problems.append(problem("allow_methods entry", method, "forbidden",
-                                    "browsers never send CONNECT, TRACE or TRACK", "remove it"))
+            problems.append(
+                problem(
+                    "allow_methods entry",
+                    method,
+                    "forbidden",
+                    "browsers never send CONNECT, TRACE or TRACK",
+                    "remove it",
+                )
+            )
         else:
             out.add(_methods.normalize(method))
     if "*" in out and len(out) > 1:
-        problems.append(problem("allow_methods", tuple(methods), "incompatible",
-                                "'*' already allows every method", "use ['*'] alone"))
+        problems.append(
+            problem(
+                "allow_methods",
+                tuple(methods),
+                "incompatible",
+                "'*' already allows every method",
+                "use ['*'] alone",
+            )
+        )
     return tuple(sorted(out))
 
 
-def _names(field: str, names: list[str], problems: list[ConfigProblem],
-           check: Callable[[str], str | None]) -> tuple[str, ...]:
+def _names(
+    field: str, names: list[str], problems: list[ConfigProblem], check: Callable[[str], str | None]
+) -> tuple[str, ...]:
     out: set[str] = set()
     for name in names:
         lower = name.lower()
         if name == "*":
             out.add(name)
         elif not _methods.is_token(name):
-            problems.append(problem(f"{field} entry", name, "invalid",
-                                    "a header name is a token such as 'x-api-key'"))
+            problems.append(
+                problem(
+                    f"{field} entry",
+                    name,
+                    "invalid",
+                    "a header name is a token such as 'x-api-key'",
+                )
+            )
         elif (why := check(lower)) is not None:
             problems.append(problem(f"{field} entry", name, "forbidden", why, "remove it"))
         else:
@@ -198,20 +269,26 @@ def _exposed_name_problem(name: str) -> str | None:
     return None
 
 
-def _check_exposed(config: CORSConfig, names: list[str], problems: list[ConfigProblem]
-                   ) -> tuple[str, ...]:
+def _check_exposed(
+    config: CORSConfig, names: list[str], problems: list[ConfigProblem]
+) -> tuple[str, ...]:
     out = _names("expose_headers", names, problems, _exposed_name_problem)
     if "*" in out and config.allow_credentials is True:
-        problems.append(problem(
-            "expose_headers", "*", "incompatible",
-            "browsers ignore '*' for credentialed requests (it would expose nothing)",
-            "list the response headers to expose, e.g. ['x-total-count']",
-        ))
+        problems.append(
+            problem(
+                "expose_headers",
+                "*",
+                "incompatible",
+                "browsers ignore '*' for credentialed requests (it would expose nothing)",
+                "list the response headers to expose, e.g. ['x-total-count']",
+            )
+        )
     return out
 
 
-def _check_regex(config: CORSConfig, patterns: list[OriginPattern], problems: list[ConfigProblem]
-                 ) -> re.Pattern[str] | None:
+def _check_regex(
+    config: CORSConfig, patterns: list[OriginPattern], problems: list[ConfigProblem]
+) -> re.Pattern[str] | None:
     value = config.allow_origin_regex
     if value is None:
         return None
@@ -221,12 +298,22 @@ def _check_regex(config: CORSConfig, patterns: list[OriginPattern], problems: li
         problems.append(problem("allow_origin_regex", value, "invalid", "must be a str pattern"))
         return None
     if not isinstance(value, str):
-        problems.append(problem("allow_origin_regex", value, "invalid",
-                                "must be a string or a compiled re.Pattern"))
+        problems.append(
+            problem(
+                "allow_origin_regex", value, "invalid", "must be a string or a compiled re.Pattern"
+            )
+        )
         return None
     if any(p.kind == "any" for p in patterns):
-        problems.append(problem("allow_origin_regex", value, "incompatible",
-                                "allow_origins=['*'] already allows every origin", "remove it"))
+        problems.append(
+            problem(
+                "allow_origin_regex",
+                value,
+                "incompatible",
+                "allow_origins=['*'] already allows every origin",
+                "remove it",
+            )
+        )
     try:
         return re.compile(value)
     except re.error as exc:
@@ -237,24 +324,48 @@ def _check_regex(config: CORSConfig, patterns: list[OriginPattern], problems: li
 def _check_predicate(config: CORSConfig, problems: list[ConfigProblem]) -> None:
     value = config.allow_origin_predicate
     if value is not None and not callable(value):
-        problems.append(problem("allow_origin_predicate", value, "invalid",
-                                "must be a function (origin, scope) -> bool or an async one"))
+        problems.append(
+            problem(
+                "allow_origin_predicate",
+                value,
+                "invalid",
+                "must be a function (origin, scope) -> bool or an async one",
+            )
+        )
     if value is not None and "*" in config.allow_origins:
-        problems.append(problem("allow_origin_predicate", value, "incompatible",
-                                "allow_origins=['*'] already allows every origin", "remove it"))
+        problems.append(
+            problem(
+                "allow_origin_predicate",
+                value,
+                "incompatible",
+                "allow_origins=['*'] already allows every origin",
+                "remove it",
+            )
+        )
 
 
 def _check_numbers(config: CORSConfig, problems: list[ConfigProblem]) -> None:
     age = config.max_age
-    if age is not None and (isinstance(age, bool) or not isinstance(age, int)
-                            or not 0 <= age <= MAX_AGE_LIMIT):
-        problems.append(problem(
-            "max_age", age, "invalid", f"must be a whole number of seconds from 0 to {MAX_AGE_LIMIT}",
-            "use 0 to disable preflight caching, or None to let browsers use 5 s",
-        ))
+    if age is not None and (
+        isinstance(age, bool) or not isinstance(age, int) or not 0 <= age <= MAX_AGE_LIMIT
+    ):
+        problems.append(
+            problem(
+                "max_age",
+                age,
+                "invalid",
+                f"must be a whole number of seconds from 0 to {MAX_AGE_LIMIT}",
+                "use 0 to disable preflight caching, or None to let browsers use 5 s",
+            )
+        )
     status = config.preflight_status
     if isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 299:
-        problems.append(problem(
-            "preflight_status", status, "invalid",
-            "browsers accept only a 2xx status for a successful preflight", "use 204 or 200",
-        ))
+        problems.append(
+            problem(
+                "preflight_status",
+                status,
+                "invalid",
+                "browsers accept only a 2xx status for a successful preflight",
+                "use 204 or 200",
+            )
+        )
