@@ -33,7 +33,11 @@ _DENIAL = re.compile(r"\b(preflight|actual) denied reason=(\w+)")
 _CURRENT: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("crossorigin_demo")
 
 REASONS = {
-    "allowed": "the origin, method and headers are all allowed by the policy",
+    "allowed": "the Origin is allowed, so crossorigin added the CORS headers",
+    "preflight_allowed": (
+        "the origin, the method and the headers asked for are all allowed; crossorigin answered"
+        " without calling the app"
+    ),
     "origin_not_allowed": "the Origin is not in allow_origins",
     "origin_invalid": (
         "the Origin is not a serialized origin a list can allow (a sandboxed iframe, a file: page"
@@ -153,7 +157,14 @@ def _finish(record: dict[str, Any], message: Message) -> None:
     else:
         record["decision"] = "denied"
         record["reason"] = record["reason"] or "unknown"
-    record["why"] = REASONS.get(record["reason"], "no reason was logged")
+    why = REASONS.get(record["reason"], "no reason was logged")
+    if record["kind"] == "preflight" and record["decision"] == "allowed":
+        why = REASONS["preflight_allowed"]
+    elif record["kind"] == "preflight":
+        why += "; crossorigin refused the preflight (403, no CORS headers), the app never ran"
+    elif record["decision"] == "denied":
+        why += "; the app ran, but crossorigin added no CORS headers, so the browser hides it"
+    record["why"] = why
 
 
 class ReasonHandler(logging.Handler):
