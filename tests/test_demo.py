@@ -366,3 +366,15 @@ def test_page_shows_active_config(driver: PageDriver, demo: Demo) -> None:
     assert f"    allow_origins=['{demo.page_url}'],\n" in text
     assert "    allow_credentials=True,\n" in text
     assert "    allow_methods=['DELETE', 'GET', 'POST', 'PUT'],\n" in text
+    assert driver.evaluate("document.querySelector('header .warning')") is None
+
+
+@pytest.mark.browser
+def test_page_on_a_denied_origin_says_so(driver: PageDriver, demo: Demo) -> None:
+    """Opened as http://127.0.0.1:PAGE_PORT, the page tells the user which URL to open."""
+    driver.open(f"http://127.0.0.1:{demo.page_port}/")
+    warning = driver.evaluate("document.querySelector('header .warning').textContent")
+    assert warning == (
+        f"This copy of the page runs on http://127.0.0.1:{demo.page_port}, which the API does not"
+        f" allow: open {demo.page_url} instead."
+    )

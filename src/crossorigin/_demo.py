@@ -202,6 +202,7 @@ async def _serve(
     config = demo_config(page_url)
     log = DecisionLog()
     settings = {
+        "page": page_url,
         "api": f"http://127.0.0.1:{api_port}",
         "api_same_site": f"http://localhost:{api_port}",
         "denied_origin": f"http://127.0.0.1:{page_port}",
