@@ -202,7 +202,7 @@ class Policy:
         return (h.ACAH, b",".join(names)), ALLOWED
 
     def _configured_names(self) -> Header:
-        names = sorted(n.decode() for n in self._allowed_names)
+        names = [n for n in self.config.allow_headers if n != "*"]
         return (h.ACAH, ",".join(names).encode("ascii"))
 
 
