@@ -14,10 +14,7 @@ def cors_headers(headers: httpx.Headers | Mapping[str, str]) -> dict[str, str]:
     Repeated lines are joined with ", " as Fetch's "get" does, so a duplicate shows up as a
     comma instead of disappearing.
     """
-    if isinstance(headers, httpx.Headers):
-        items = headers.multi_items()
-    else:
-        items = list(headers.items())
+    items = headers.multi_items() if isinstance(headers, httpx.Headers) else list(headers.items())
     out: dict[str, str] = {}
     for name, value in items:
         name = name.lower()

@@ -16,7 +16,8 @@ EXAMPLES = sorted(pathlib.Path(__file__).parent.parent.joinpath("examples").glob
 async def test_example_imports_and_answers_a_preflight(path: pathlib.Path) -> None:
     """The example's app builds (its config is valid) and answers requests through crossorigin."""
     spec = importlib.util.spec_from_file_location(f"example_{path.stem}", path)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     app = module.app
