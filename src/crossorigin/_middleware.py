@@ -44,7 +44,7 @@ class CORSMiddleware:
     .. versionadded:: 0.1
     """
 
-    def __init__(self, app: ASGIApp, config: CORSConfig | None = None, **kwargs: Any) -> None:
+    def __init__(self, app: ASGIApp, /, config: CORSConfig | None = None, **kwargs: Any) -> None:
         if config is None:
             config = CORSConfig(**kwargs)
         elif kwargs:
