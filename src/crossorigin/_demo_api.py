@@ -180,9 +180,7 @@ class ReasonHandler(logging.Handler):
 def build_api(config: CORSConfig, log: DecisionLog, shown: dict[str, Any]) -> FastAPI:
     """The demo API: an ordinary FastAPI app with crossorigin added as middleware."""
     app = FastAPI(title="crossorigin demo API", docs_url=None, redoc_url=None, openapi_url=None)
-    # The ignore works around a core typing bug (CORSMiddleware's `app` should be
-    # positional-only for Starlette's _MiddlewareFactory); mypy flags it once that is fixed.
-    app.add_middleware(CORSMiddleware, config=config)  # type: ignore[arg-type]
+    app.add_middleware(CORSMiddleware, config=config)
     app.add_middleware(DecisionRecorder, log=log)
     counter = itertools.count(1)
 
