@@ -145,9 +145,10 @@ def bind(port: int, ipv6: bool, flag: str) -> list[socket.socket]:
 def _listen(family: socket.AddressFamily, address: str, port: int, flag: str) -> socket.socket:
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
-        # As uvicorn does: lets a restarted demo reuse a port still in TIME_WAIT; on Linux it does
-        # not allow binding a port that another socket is listening on.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if sys.platform != "win32":
+            # As uvicorn does: lets a restarted demo reuse a port still in TIME_WAIT. On POSIX it
+            # does not allow binding a port another socket listens on; on Windows it would.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if family == socket.AF_INET6:
             sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
         sock.bind((address, port))
@@ -198,17 +199,10 @@ async def _serve(
 ) -> None:
     api_port = api_sockets[0].getsockname()[1]
     page_port = page_sockets[0].getsockname()[1]
-    page_url = f"http://localhost:{page_port}"
-    config = demo_config(page_url)
-    log = DecisionLog()
-    settings = {
-        "page": page_url,
-        "api": f"http://127.0.0.1:{api_port}",
-        "api_same_site": f"http://localhost:{api_port}",
-        "denied_origin": f"http://127.0.0.1:{page_port}",
-    }
+    settings = _settings(api_port, page_port)
+    config = demo_config(settings["page"])
     servers = [
-        (_server(build_api(config, log, describe(config))), api_sockets),
+        (_server(build_api(config, DecisionLog(), describe(config))), api_sockets),
         (_server(PageApp(settings)), page_sockets),
     ]
     loop = asyncio.get_running_loop()
@@ -230,10 +224,21 @@ async def _serve(
                 break
         else:
             if ready is not None:
-                ready(Demo(settings["api"], page_url, api_port, page_port, stop_soon))
+                ready(Demo(settings["api"], settings["page"], api_port, page_port, stop_soon))
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        stop()  # if one server ended on its own, end the other one too
+        for server, _ in servers:
+            server.should_exit = True  # if one server ended on its own, end the other one too
         await asyncio.gather(*tasks)
+
+
+def _settings(api_port: int, page_port: int) -> dict[str, str]:
+    """The origins of the demo, as the page needs them (see the module docstring)."""
+    return {
+        "page": f"http://localhost:{page_port}",
+        "api": f"http://127.0.0.1:{api_port}",
+        "api_same_site": f"http://localhost:{api_port}",
+        "denied_origin": f"http://127.0.0.1:{page_port}",
+    }
 
 
 def _server(app: ASGIApp) -> _Server:
@@ -270,8 +275,19 @@ def _signals_handled(
         yield  # tests run the demo in a thread and stop it with Demo.stop()
         return
     signals = (signal.SIGINT, signal.SIGTERM)
-    for sig in signals:
-        loop.add_signal_handler(sig, stop)
+    try:
+        for sig in signals:
+            loop.add_signal_handler(sig, stop)
+    except NotImplementedError:  # Windows event loops: fall back to plain signal handlers
+        previous = {
+            sig: signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop)) for sig in signals
+        }
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        return
     try:
         yield
     finally:
