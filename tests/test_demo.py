@@ -7,6 +7,7 @@ Chromium through Playwright; Firefox and WebKit plug in once tests/browser/engin
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -21,7 +22,7 @@ from typing import Any, Protocol
 import httpx
 import pytest
 
-from crossorigin._demo import Demo, main, run
+from crossorigin._demo import Demo, bind, main, run
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -71,8 +72,13 @@ def busy_port() -> Iterator[int]:
 # --- command line ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("flag", [pytest.param("--api-port", id="api port taken"),
-                                  pytest.param("--page-port", id="page port taken")])  # fmt: skip
+@pytest.mark.parametrize(
+    "flag",
+    [
+        pytest.param("--api-port", id="api port taken"),
+        pytest.param("--page-port", id="page port taken"),
+    ],
+)
 def test_port_taken_is_a_clear_error(
     flag: str, busy_port: int, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -101,8 +107,9 @@ def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]
     assert capsys.readouterr().err
 
 
-@pytest.mark.parametrize("sig", [pytest.param(signal.SIGINT, id="Ctrl-C"),
-                                 pytest.param(signal.SIGTERM, id="SIGTERM")])  # fmt: skip
+@pytest.mark.parametrize(
+    "sig", [pytest.param(signal.SIGINT, id="Ctrl-C"), pytest.param(signal.SIGTERM, id="SIGTERM")]
+)
 def test_command_prints_urls_and_stops_cleanly(sig: signal.Signals) -> None:
     """`python -m crossorigin demo` prints both URLs, serves both, and exits 0 on a signal."""
     proc = subprocess.Popen(
@@ -130,6 +137,55 @@ def test_command_prints_urls_and_stops_cleanly(sig: signal.Signals) -> None:
             proc.kill()
             proc.wait()
     assert (proc.returncode, out, err) == (0, "crossorigin demo stopped.\n", "")
+
+
+@pytest.mark.parametrize(
+    ("ipv6", "want"),
+    [
+        pytest.param(True, {"127.0.0.1", "::1"}, id="localhost"),
+        pytest.param(False, {"127.0.0.1"}, id="IPv4 only"),
+    ],
+)
+def test_listens_on_loopback_only(ipv6: bool, want: set[str]) -> None:
+    """Each server listens on 127.0.0.1 (and [::1] when available), one port for both."""
+    sockets = bind(0, ipv6, "--api-port")
+    try:
+        addresses = {sock.getsockname()[0] for sock in sockets}
+        ports = {sock.getsockname()[1] for sock in sockets}
+    finally:
+        for sock in sockets:
+            sock.close()
+    assert addresses <= want
+    assert "127.0.0.1" in addresses
+    assert len(ports) == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "content_type"),
+    [
+        pytest.param("/", 200, "text/html; charset=utf-8", id="page"),
+        pytest.param("/frame", 200, "text/html; charset=utf-8", id="frame"),
+        pytest.param("/runner.js", 200, "text/javascript; charset=utf-8", id="script"),
+        pytest.param("/favicon.ico", 404, "text/plain; charset=utf-8", id="anything else"),
+    ],
+)
+def test_page_server_routes(demo: Demo, path: str, status: int, content_type: str) -> None:
+    """The page server serves the page, its frame and its script, uncached; nothing else."""
+    response = httpx.get(demo.page_url + path)
+    assert (response.status_code, response.headers["content-type"]) == (status, content_type)
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_page_embeds_settings_as_json(demo: Demo) -> None:
+    """The page gets the demo's origins in a JSON block, with '<' escaped."""
+    html = httpx.get(demo.page_url + "/").text
+    blob = html.split('<script type="application/json" id="settings">')[1].split("</script>")[0]
+    assert json.loads(blob) == {
+        "page": demo.page_url,
+        "api": demo.api_url,
+        "api_same_site": f"http://localhost:{demo.api_port}",
+        "denied_origin": f"http://127.0.0.1:{demo.page_port}",
+    }
 
 
 def test_recorder_explains_a_denial(demo: Demo) -> None:
