@@ -15,6 +15,7 @@ from crossorigin._config import CORSConfig
 from crossorigin._matcher import OriginMatcher
 from crossorigin._methods import SAFELISTED
 from crossorigin._origins import parse_origin, parse_pattern
+from crossorigin._protect import compile_protection
 from crossorigin._types import OriginPredicate
 
 Header = tuple[bytes, bytes]
@@ -74,6 +75,7 @@ class Policy:
         "exact_only",
         "matcher",
         "predicate",
+        "protection",
         "public",
         "public_headers",
         "vary",
@@ -88,6 +90,8 @@ class Policy:
             regex if isinstance(regex, re.Pattern) else None,
         )
         self.predicate: OriginPredicate | None = config.allow_origin_predicate
+        #: Write/WebSocket protection (issue 5), ``None`` when both are off.
+        self.protection = compile_protection(config)
         #: Only exact origins can be allowed: a miss in ``matcher.exact`` is a denial.
         self.exact_only = not self.matcher.needs_parse and self.predicate is None
         credentials = config.allow_credentials
