@@ -128,6 +128,17 @@ def _check_public_origin(value: object, problems: list[ConfigProblem]) -> str | 
             )
         )
         return None
+    if value == "null":
+        problems.append(
+            problem(
+                "public_origin",
+                value,
+                "invalid",
+                "a server's own origin is never the opaque null origin",
+                "give the exact origin, e.g. 'https://app.example.com'",
+            )
+        )
+        return value
     try:
         pattern = parse_pattern(value)
     except PatternError as exc:
