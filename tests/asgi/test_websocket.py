@@ -8,7 +8,8 @@ import pytest
 import websocket  # websocket-client
 
 from crossorigin import CORSConfig, CORSMiddleware
-from tests.asgi.raw import Effects, websocket as ws_call
+from tests.asgi.raw import Effects
+from tests.asgi.raw import websocket as ws_call
 from tests.uvicorn_thread import serve
 
 APP = "https://app.example"
@@ -38,24 +39,104 @@ CLOSE = [{"type": "websocket.close", "code": 1008}]
 
 ROWS = [
     pytest.param(BASE, "/ws", [], "api.test", True, id="no Origin passes"),
-    pytest.param(BASE, "/ws", [("origin", "http://api.test")], "api.test", True, id="same origin passes"),
-    pytest.param(BASE, "/ws", [("origin", "https://api.test")], "api.test:443", True, id="same host, default port in Host"),
+    pytest.param(
+        BASE, "/ws", [("origin", "http://api.test")], "api.test", True, id="same origin passes"
+    ),
+    pytest.param(
+        BASE,
+        "/ws",
+        [("origin", "https://api.test")],
+        "api.test:443",
+        True,
+        id="same host, default port in Host",
+    ),
     pytest.param(BASE, "/ws", [("origin", APP)], "api.test", True, id="allowed origin passes"),
-    pytest.param(BASE, "/ws", [("origin", EVIL)], "api.test", False, id="disallowed origin is refused"),
+    pytest.param(
+        BASE, "/ws", [("origin", EVIL)], "api.test", False, id="disallowed origin is refused"
+    ),
     pytest.param(BASE, "/ws", [("origin", "null")], "api.test", False, id="null origin is refused"),
-    pytest.param(BASE, "/ws", [("origin", "http://api.test:9000")], "api.test", False, id="other port is refused"),
-    pytest.param(BASE, "/ws", [("origin", "http://evil@api.test")], "api.test", False, id="userinfo is refused"),
-    pytest.param(BASE, "/ws", [("origin", APP), ("origin", APP)], "api.test", False, id="two Origin lines are refused"),
-    pytest.param(BASE, "/ws", [("origin", EVIL), ("sec-fetch-site", "same-origin")], "api.test", False, id="Sec-Fetch-Site is not consulted"),
-    pytest.param(BASE, "/public-feed", [("origin", EVIL)], "api.test", True, id="exempt path passes"),
-    pytest.param(BASE, "/public-feed/", [("origin", EVIL)], "api.test", False, id="exempt path is exact"),
-    pytest.param({"allow_origins": [APP]}, "/ws", [("origin", EVIL)], "api.test", True, id="off by default"),
-    pytest.param({"allow_origins": [APP], "protect_writes": True}, "/ws", [("origin", EVIL)], "api.test", True, id="write protection alone leaves WebSockets alone"),
-    pytest.param({"allow_origins": ["*"], "protect_websockets": True}, "/ws", [("origin", EVIL)], "api.test", False, id="'*' trusts no origin"),
-    pytest.param({"allow_origins": ["*"], "protect_websockets": True}, "/ws", [("origin", "http://api.test")], "api.test", True, id="'*' with same origin passes"),
-    pytest.param({"protect_websockets": True, "public_origin": "https://chat.example"}, "/ws", [("origin", "https://chat.example")], "backend:8000", True, id="public origin passes behind a proxy"),
-    pytest.param({"protect_websockets": True, "public_origin": "https://chat.example"}, "/ws", [("origin", "http://backend:8000")], "backend:8000", False, id="Host is not trusted with a public origin"),
-]  # fmt: skip
+    pytest.param(
+        BASE,
+        "/ws",
+        [("origin", "http://api.test:9000")],
+        "api.test",
+        False,
+        id="other port is refused",
+    ),
+    pytest.param(
+        BASE,
+        "/ws",
+        [("origin", "http://evil@api.test")],
+        "api.test",
+        False,
+        id="userinfo is refused",
+    ),
+    pytest.param(
+        BASE,
+        "/ws",
+        [("origin", APP), ("origin", APP)],
+        "api.test",
+        False,
+        id="two Origin lines are refused",
+    ),
+    pytest.param(
+        BASE,
+        "/ws",
+        [("origin", EVIL), ("sec-fetch-site", "same-origin")],
+        "api.test",
+        False,
+        id="Sec-Fetch-Site is not consulted",
+    ),
+    pytest.param(
+        BASE, "/public-feed", [("origin", EVIL)], "api.test", True, id="exempt path passes"
+    ),
+    pytest.param(
+        BASE, "/public-feed/", [("origin", EVIL)], "api.test", False, id="exempt path is exact"
+    ),
+    pytest.param(
+        {"allow_origins": [APP]}, "/ws", [("origin", EVIL)], "api.test", True, id="off by default"
+    ),
+    pytest.param(
+        {"allow_origins": [APP], "protect_writes": True},
+        "/ws",
+        [("origin", EVIL)],
+        "api.test",
+        True,
+        id="write protection alone leaves WebSockets alone",
+    ),
+    pytest.param(
+        {"allow_origins": ["*"], "protect_websockets": True},
+        "/ws",
+        [("origin", EVIL)],
+        "api.test",
+        False,
+        id="'*' trusts no origin",
+    ),
+    pytest.param(
+        {"allow_origins": ["*"], "protect_websockets": True},
+        "/ws",
+        [("origin", "http://api.test")],
+        "api.test",
+        True,
+        id="'*' with same origin passes",
+    ),
+    pytest.param(
+        {"protect_websockets": True, "public_origin": "https://chat.example"},
+        "/ws",
+        [("origin", "https://chat.example")],
+        "backend:8000",
+        True,
+        id="public origin passes behind a proxy",
+    ),
+    pytest.param(
+        {"protect_websockets": True, "public_origin": "https://chat.example"},
+        "/ws",
+        [("origin", "http://backend:8000")],
+        "backend:8000",
+        False,
+        id="Host is not trusted with a public origin",
+    ),
+]
 
 
 @pytest.mark.anyio
@@ -110,7 +191,7 @@ async def test_lifespan_passes_through() -> None:
 
 
 def _connect(port: int, origin: str | None) -> tuple[str, object]:
-    """Open ws://127.0.0.1:port/ws: ``("open", first message)`` or ``("refused", (status, body))``."""
+    """Open /ws: ``("open", first message)`` or ``("refused", (status, body))``."""
     url = f"ws://127.0.0.1:{port}/ws"
     try:
         if origin is None:
