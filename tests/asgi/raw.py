@@ -137,3 +137,25 @@ async def websocket(
 
     await app(scope, receive, send)
     return sent
+
+
+async def scenario_exchange(app: Any, scenario: Any, origin: str) -> list[tuple[int, Any, bytes]]:
+    """Every response a scenario row produces (preflight, then actual), headers in full."""
+    import httpx
+
+    out: list[tuple[int, Any, bytes]] = []
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:
+        preflight = scenario.preflight_request()
+        if preflight is not None:
+            method, acrh = preflight
+            headers = {"origin": origin, "access-control-request-method": method}
+            if acrh:
+                headers["access-control-request-headers"] = acrh
+            response = await client.options(scenario.path, headers=headers)
+            out.append((response.status_code, response.headers.multi_items(), response.content))
+        if scenario.actual is not None:
+            headers = {"origin": origin, **scenario.request_headers}
+            response = await client.request(scenario.method, scenario.path, headers=headers)
+            out.append((response.status_code, response.headers.multi_items(), response.content))
+    return out
