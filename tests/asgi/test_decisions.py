@@ -241,3 +241,26 @@ async def test_scenarios_unchanged_by_a_hook(scenario: Scenario) -> None:
     )
     assert [r.kind for r in seen] == kinds
     assert all(r.origin == origin and not r.shadow for r in seen)
+
+
+@pytest.mark.anyio
+async def test_prometheus_example_counts_decisions() -> None:
+    """examples/prometheus_metrics.py turns records into labelled counters, shadow ones too."""
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).parents[2] / "examples" / "prometheus_metrics.py"
+    spec = importlib.util.spec_from_file_location("example_prometheus_counts", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    await http(module.app, "GET", "/", [("origin", "https://legacy.example.com")])
+    await http(module.app, "POST", "/", [("sec-fetch-site", "cross-site"), ("origin", EVIL)])
+    text = module.exposition()
+    for line in (
+        'kind="actual",allowed="true",reason="allowed",shadow="false"} 1.0',
+        'kind="actual",allowed="false",reason="origin_not_allowed",shadow="true"} 1.0',
+        'kind="write-protection",allowed="false",reason="cross_site",shadow="false"} 1.0',
+    ):
+        assert line in text
