@@ -59,14 +59,18 @@ class _Child:
 
 
 try:
-    from prometheus_client import Counter, generate_latest
+    from prometheus_client import CollectorRegistry, Counter, generate_latest
 
+    REGISTRY = CollectorRegistry()  # or the default one; private here so re-imports work
     DECISIONS: Any = Counter(
-        "crossorigin_decisions", "Decisions of the crossorigin middleware.", LABELS
+        "crossorigin_decisions",
+        "Decisions of the crossorigin middleware.",
+        LABELS,
+        registry=REGISTRY,
     )
 
     def exposition() -> str:
-        return generate_latest().decode("utf-8")
+        return generate_latest(REGISTRY).decode("utf-8")
 
 except ImportError:
     DECISIONS = TinyCounter(
