@@ -19,20 +19,21 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from crossorigin import _policy as p
+from crossorigin._config import CORSConfig
 from crossorigin._origins import parse_origin
+from crossorigin._policy import Policy
 from crossorigin._protect import DISABLED, Evaluate
 from crossorigin._types import Scope
 
 if TYPE_CHECKING:
-    from crossorigin._config import CORSConfig
     from crossorigin._middleware import CORSMiddleware
-    from crossorigin._policy import Policy
 
 logger = logging.getLogger("crossorigin")
 shadow_logger = logging.getLogger("crossorigin.shadow")
 
 Kind = Literal["preflight", "actual", "write-protection", "websocket"]
 _LOG_LIMIT = 200
+_SHADOW_FAILED = "crossorigin: shadow policy evaluation failed; the request is unaffected"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,9 +93,6 @@ class Observer:
     @classmethod
     def build(cls, shadow: CORSConfig | None, hook: DecisionHook | None) -> Observer | None:
         """An observer, or ``None`` when there is nothing to observe (the zero-cost case)."""
-        from crossorigin._config import CORSConfig
-        from crossorigin._policy import Policy
-
         if shadow is not None and not isinstance(shadow, CORSConfig):
             raise TypeError(f"shadow must be a crossorigin.CORSConfig, not {type(shadow).__name__}")
         if hook is not None and not callable(hook):
@@ -143,8 +141,11 @@ class Observer:
         active = Decision("actual", allowed, reason, _text(origin), scope["method"], scope["path"])
         self.emit(active)
         if self.shadow is not None:
-            shadow_reason = await mw._check_origin(self.shadow, origin, count, scope)
-            self._compare(active, shadow_reason == p.ALLOWED, shadow_reason)
+            try:
+                shadow_reason = await mw._check_origin(self.shadow, origin, count, scope)
+                self._compare(active, shadow_reason == p.ALLOWED, shadow_reason)
+            except Exception:
+                logger.exception(_SHADOW_FAILED)
 
     async def preflight(
         self,
@@ -170,11 +171,14 @@ class Observer:
         shadow = self.shadow
         if shadow is None or acrh is None:
             return  # the ACRH limits are global: every policy refuses an oversized list
-        origin_reason = await mw._check_origin(shadow, origin, count, scope)
-        result = shadow.preflight(
-            origin, origin_reason is p.ALLOWED, origin_reason, method, acrh, private_network
-        )
-        self._compare(active, result.reason == p.ALLOWED, result.reason)
+        try:
+            origin_reason = await mw._check_origin(shadow, origin, count, scope)
+            result = shadow.preflight(
+                origin, origin_reason == p.ALLOWED, origin_reason, method, acrh, private_network
+            )
+            self._compare(active, result.reason == p.ALLOWED, result.reason)
+        except Exception:
+            logger.exception(_SHADOW_FAILED)
 
     async def protection(
         self,
@@ -193,5 +197,8 @@ class Observer:
         if reason != DISABLED:
             self.emit(active)
         if self.shadow is not None:
-            shadow_allowed, shadow_reason = await evaluate(mw, self.shadow, scope)
-            self._compare(active, shadow_allowed, shadow_reason)
+            try:
+                shadow_allowed, shadow_reason = await evaluate(mw, self.shadow, scope)
+                self._compare(active, shadow_allowed, shadow_reason)
+            except Exception:
+                logger.exception(_SHADOW_FAILED)

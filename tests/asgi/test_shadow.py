@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from crossorigin import CORSConfig, CORSMiddleware
-from crossorigin._decisions import Decision
+from crossorigin._decisions import Decision, Observer
 from tests.asgi.raw import Effects, http, scenario_exchange, websocket
 from tests.asgi.test_decisions import observed_app
 from tests.asgi.test_scenarios import ORIGINS, materialize
@@ -165,3 +165,37 @@ async def test_scenarios_unchanged_by_a_shadow(scenario: Scenario) -> None:
     plain = await scenario_exchange(observed_app(config), scenario, origin)
     shadowed = await scenario_exchange(observed_app(config, shadow=nobody), scenario, origin)
     assert shadowed == plain
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("method", "headers", "failures"),
+    [
+        pytest.param("GET", [("origin", OLD)], 1, id="actual"),
+        pytest.param("OPTIONS", [("origin", OLD), acrm("PUT")], 1, id="preflight"),
+        pytest.param("POST", [CROSS, ("origin", EVIL)], 2, id="write, then actual"),
+    ],
+)
+async def test_failing_shadow_never_breaks_a_request(
+    method: str,
+    headers: list[tuple[str, str]],
+    failures: int,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An error while evaluating the shadow is logged; the response is the active one."""
+
+    def broken(*args: Any) -> None:
+        raise RuntimeError("shadow bug")
+
+    monkeypatch.setattr(Observer, "_compare", broken)
+    want = await http(CORSMiddleware(Effects(), config=ACTIVE), method, "/t", headers)
+    with caplog.at_level(logging.ERROR, logger="crossorigin"):
+        got = await http(
+            CORSMiddleware(Effects(), config=ACTIVE, shadow=STRICT), method, "/t", headers
+        )
+    assert got == want
+    assert (
+        caplog.messages
+        == ["crossorigin: shadow policy evaluation failed; the request is unaffected"] * failures
+    )
