@@ -56,6 +56,7 @@ class CORSMiddleware:
     def __init__(
         self,
         app: ASGIApp,
+        /,
         config: CORSConfig | None = None,
         *,
         shadow: CORSConfig | None = None,
@@ -158,7 +159,7 @@ class CORSMiddleware:
                 if len(acrh) == h.MAX_ACRH_LINES or acrh_bytes > h.MAX_ACRH_BYTES:
                     # Stop at once on hostile input (1,000 ACRH lines, 1 MiB of commas):
                     # no work proportional to it (conformance C5, item 43).
-                    await _respond(send, 403, [policy.denied_vary])
+                    await _respond(send, 403, [policy.preflight_vary])
                     _log_denial("preflight", p.ACRH_TOO_LARGE, origin or b"", scope)
                     if self._observer is not None and origin is not None:
                         await self._observer.preflight(

@@ -65,16 +65,15 @@ class Policy:
         "_max_age",
         "_method_values",
         "_preflight_tail",
-        "_preflight_vary",
         "_private_network",
         "_star_method",
         "_status",
         "actual_headers",
         "config",
-        "denied_vary",
         "exact_only",
         "matcher",
         "predicate",
+        "preflight_vary",
         "protection",
         "public",
         "public_headers",
@@ -133,8 +132,8 @@ class Policy:
         vary = _PREFLIGHT_VARY
         if self._private_network:
             vary += b", Access-Control-Request-Private-Network"
-        self._preflight_vary = (h.VARY, vary)
-        self.denied_vary = (h.VARY, vary)
+        # Every preflight answer, refusals included, depends on these request headers.
+        self.preflight_vary = (h.VARY, vary)
         self._cache: dict[tuple[object, ...], Preflight] = {}
 
     def allows_statically(self, origin: bytes) -> bool:
@@ -178,7 +177,7 @@ class Policy:
         "the 403 status can be used, coupled with omitting the relevant headers").
         """
         if not allowed:
-            return Preflight(403, [self.denied_vary], origin_reason)
+            return Preflight(403, [self.preflight_vary], origin_reason)
         acao = (h.ACAO, b"*" if self.public else origin)
         method_header = self._check_method(method)
         if method_header is None:
@@ -200,15 +199,15 @@ class Policy:
         headers.extend(self._preflight_tail)
         if private_network and self._private_network:
             headers.append((h.ACAPN, _TRUE))
-        headers.append(self._preflight_vary)
+        headers.append(self.preflight_vary)
         return Preflight(self._status, headers, ALLOWED)
 
     def _fail(self, reason: str, debug_headers: list[Header]) -> Preflight:
         # Debug mode (conformance item 46): answer 2xx with the headers that *are* allowed, so
         # the browser's console names the missing method or header.
         if self._debug:
-            return Preflight(self._status, [*debug_headers, self._preflight_vary], reason)
-        return Preflight(403, [self.denied_vary], reason)
+            return Preflight(self._status, [*debug_headers, self.preflight_vary], reason)
+        return Preflight(403, [self.preflight_vary], reason)
 
     def _check_method(self, method: bytes) -> Header | tuple[()] | None:
         """The ACAM header for *method*, ``()`` when none is needed, ``None`` when denied."""

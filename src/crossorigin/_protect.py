@@ -88,7 +88,7 @@ def check_config(
     for path in paths:
         why = _path_problem(path)
         if why is not None:
-            problems.append(problem("protection_exempt_paths entry", path, "invalid", *why))
+            problems.append(problem("protection_exempt_paths", path, "invalid", *why, entry=True))
     out["protection_exempt_paths"] = tuple(sorted(set(paths)))
     public = config.public_origin
     if public is not None:
@@ -142,7 +142,7 @@ def _check_public_origin(value: object, problems: list[ConfigProblem]) -> str | 
     try:
         pattern = parse_pattern(value)
     except PatternError as exc:
-        problems.append(problem("public_origin", value, exc.reason, exc.what, exc.fix))  # type: ignore[arg-type]
+        problems.append(problem("public_origin", value, exc.reason, exc.what, exc.fix))
         return value
     if pattern.kind != "exact":
         problems.append(
