@@ -21,7 +21,6 @@ import argparse
 import asyncio
 import contextlib
 import errno
-import logging
 import signal
 import socket
 import sys
@@ -31,7 +30,7 @@ from dataclasses import dataclass
 
 import uvicorn
 
-from crossorigin._demo_api import DecisionLog, ReasonHandler, build_api, demo_config, describe
+from crossorigin._demo_api import DecisionLog, build_api, demo_config, describe
 from crossorigin._demo_page import PageApp
 from crossorigin._types import ASGIApp
 
@@ -216,7 +215,7 @@ async def _serve(
                 server.force_exit = True  # a second Ctrl-C: stop waiting for open connections
             server.should_exit = True
 
-    with _reasons_logged(), _signals_handled(loop, stop):
+    with _signals_handled(loop, stop):
         tasks = [asyncio.create_task(server.serve(sockets=socks)) for server, socks in servers]
         while not all(server.started for server, _ in servers):
             done, _ = await asyncio.wait(tasks, timeout=0.05)
@@ -251,20 +250,6 @@ def _server(app: ASGIApp) -> _Server:
         timeout_graceful_shutdown=2,
     )
     return _Server(config)
-
-
-@contextlib.contextmanager
-def _reasons_logged() -> Generator[None, None, None]:
-    """Route the ``crossorigin`` logger's DEBUG denials to the decision records."""
-    logger = logging.getLogger("crossorigin")
-    handler, level = ReasonHandler(logging.DEBUG), logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    try:
-        yield
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
 
 
 @contextlib.contextmanager

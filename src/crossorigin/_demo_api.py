@@ -1,18 +1,17 @@
 """The demo's API: a FastAPI app protected by crossorigin, and the recorder that explains it.
 
 Read this to see crossorigin in a real app (``build_api``) and how the demo learns what the
-middleware decided: :class:`DecisionRecorder` wraps :class:`~crossorigin.CORSMiddleware`,
-records each request's ``Origin``, method, path, status and the CORS headers sent, and takes the
-reason of a denial from the ``crossorigin`` logger (which logs every denial at DEBUG with a
-reason code). The page reads the records through ``GET /_demo/decisions``, an endpoint that the
-demo's own policy allows for the page's origin.
+middleware decided: :class:`DecisionRecorder` wraps :class:`~crossorigin.CORSMiddleware` and
+records each request's ``Origin``, method, path, status and the CORS headers sent, and the
+middleware's ``on_decision`` hook (:func:`record_decision`) adds crossorigin's reason code. The
+page reads the records through ``GET /_demo/decisions``, an endpoint that the demo's own policy
+allows for the page's origin.
 """
 
 from __future__ import annotations
 
 import contextvars
 import itertools
-import logging
 import re
 import sys
 from collections import deque
@@ -22,14 +21,13 @@ from urllib.parse import parse_qs
 from fastapi import FastAPI, Header, Request, Response
 from fastapi.responses import JSONResponse
 
-from crossorigin import CORSConfig, CORSMiddleware
+from crossorigin import CORSConfig, CORSMiddleware, Decision
 from crossorigin._types import ASGIApp, Message, Receive, Scope, Send
 
 DEMO_PREFIX = "/_demo/"
 """The demo's own endpoints; the recorder leaves them out of the log."""
 
 _MAX_RECORDS = 500
-_DENIAL = re.compile(r"\b(preflight|actual) denied reason=(\w+)")
 _CURRENT: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("crossorigin_demo")
 
 REASONS = {
@@ -156,8 +154,8 @@ def _finish(record: dict[str, Any], message: Message) -> None:
         record["decision"], record["reason"] = "allowed", "allowed"
     else:
         record["decision"] = "denied"
-        record["reason"] = record["reason"] or "unknown"
-    why = REASONS.get(record["reason"], "no reason was logged")
+        record["reason"] = record["reason"] or "unknown"  # no on_decision call: should not happen
+    why = REASONS.get(record["reason"], "crossorigin reported no reason")
     if record["kind"] == "preflight" and record["decision"] == "allowed":
         why = REASONS["preflight_allowed"]
     elif record["kind"] == "preflight":
@@ -167,20 +165,21 @@ def _finish(record: dict[str, Any], message: Message) -> None:
     record["why"] = why
 
 
-class ReasonHandler(logging.Handler):
-    """Copies the reason code of a ``crossorigin`` denial into the current request's record."""
+def record_decision(decision: Decision) -> None:
+    """``on_decision`` hook: put crossorigin's reason code into the current request's record.
 
-    def emit(self, record: logging.LogRecord) -> None:
-        current = _CURRENT.get(None)
-        match = _DENIAL.search(record.getMessage())
-        if current is not None and match:
-            current["reason"] = match.group(2)
+    The middleware calls it while handling the request, so the record is found through a
+    context variable set by :class:`DecisionRecorder`.
+    """
+    current = _CURRENT.get(None)
+    if current is not None and not decision.shadow:
+        current["reason"] = decision.reason
 
 
 def build_api(config: CORSConfig, log: DecisionLog, shown: dict[str, Any]) -> FastAPI:
     """The demo API: an ordinary FastAPI app with crossorigin added as middleware."""
     app = FastAPI(title="crossorigin demo API", docs_url=None, redoc_url=None, openapi_url=None)
-    app.add_middleware(CORSMiddleware, config=config)
+    app.add_middleware(CORSMiddleware, config=config, on_decision=record_decision)
     app.add_middleware(DecisionRecorder, log=log)
     counter = itertools.count(1)
 
