@@ -1,8 +1,9 @@
 """``crossorigin demo``: its command line, its servers, and every button of its page in a browser.
 
-The browser part drives the page through :class:`PageDriver` (open a URL, click, evaluate a
-script), so the same table runs in any engine the ``engine`` fixture provides. Today that is
-Chromium through Playwright; Firefox and WebKit plug in once tests/browser/engines.py exists.
+The browser part drives the page through a :class:`Session` (navigate, then await a JS function
+that clicks and reads the page), the interface of tests/browser/engines.py, so the same table
+runs in any engine. Today that is Chromium through Playwright; Firefox and WebKit plug in once
+tests/browser/engines.py is on the branch.
 """
 
 from __future__ import annotations
@@ -205,28 +206,27 @@ def test_recorder_explains_a_denial(demo: Demo) -> None:
 # --- the page in a browser -------------------------------------------------------------------
 
 
-class PageDriver(Protocol):
-    """What a browser test needs from an engine: open, click, evaluate (promises awaited)."""
+class Session(Protocol):
+    """One isolated browsing context (own cookies and caches) of some engine.
 
-    def open(self, url: str) -> None: ...
-    def click(self, css: str) -> None: ...
-    def evaluate(self, expression: str) -> Any: ...
+    The shape of ``Session`` in tests/browser/engines.py: navigate to *page_url*, await the async
+    JS function *js* called with *arg* there, and return its JSON result. Clicking is done in
+    that function (``button.click()``), so every engine runs the same test code.
+    """
+
+    def run(self, page_url: str, js: str, arg: Any = None) -> Any: ...
 
 
-class PlaywrightDriver:
-    """:class:`PageDriver` over a Playwright page (Chromium here)."""
+class _ChromiumSession:
+    """:class:`Session` over a Playwright page of Debian's Chromium."""
 
     def __init__(self, page: Any) -> None:
         self.page = page
 
-    def open(self, url: str) -> None:
-        self.page.goto(url)
-
-    def click(self, css: str) -> None:
-        self.page.click(css)
-
-    def evaluate(self, expression: str) -> Any:
-        return self.page.evaluate(expression)
+    def run(self, page_url: str, js: str, arg: Any = None) -> Any:
+        self.page.goto(page_url)
+        expression = f"(async () => JSON.stringify(await ({js})({json.dumps(arg)})))()"
+        return json.loads(self.page.evaluate(expression))
 
 
 @pytest.fixture(scope="module")
@@ -248,37 +248,29 @@ def chromium() -> Iterator[Any]:
 
 
 @pytest.fixture(params=["chromium"])
-def engine(request: pytest.FixtureRequest) -> str:
-    """The browser engine under test (Firefox and WebKit join via tests/browser/engines.py)."""
-    return str(request.param)
-
-
-@pytest.fixture
-def driver(engine: str, request: pytest.FixtureRequest, demo: Demo) -> Iterator[PageDriver]:
-    """The demo page, opened in a fresh context (own cookies and caches) of *engine*."""
-    browser = request.getfixturevalue(engine)
+def session(request: pytest.FixtureRequest) -> Iterator[Session]:
+    """A fresh session of each engine (Firefox and WebKit join via tests/browser/engines.py)."""
+    browser = request.getfixturevalue(request.param)
     context = browser.new_context()
     page = context.new_page()
     page.set_default_timeout(20_000)
-    driver = PlaywrightDriver(page)
-    driver.open(demo.page_url)
-    yield driver
+    yield _ChromiumSession(page)
     context.close()
 
 
-_WAIT_DONE = """(async () => {
-  const card = document.querySelector('[data-scenario="%s"]');
+_RUN_BUTTON = """async (scenario) => {
+  const card = document.querySelector(`[data-scenario="${scenario}"]`);
+  card.querySelector("button").click();
   for (let i = 0; i < 800 && card.dataset.state !== "done"; i++) {
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
-  return { card: { ...card.dataset }, ...window.demoResults[card.dataset.scenario] };
-})()"""
+  return { card: { ...card.dataset }, ...window.demoResults[scenario] };
+}"""
 
 
-def run_button(driver: PageDriver, scenario: str) -> dict[str, Any]:
-    """Click a scenario's Run button and return the card's state, the report and the records."""
-    driver.click(f'[data-scenario="{scenario}"] button')
-    result: dict[str, Any] = driver.evaluate(_WAIT_DONE % scenario)
+def run_button(session: Session, demo: Demo, scenario: str) -> dict[str, Any]:
+    """Open the page, click a scenario's Run button, and return the card, report and records."""
+    result: dict[str, Any] = session.run(demo.page_url, _RUN_BUTTON, scenario)
     assert result["card"]["state"] == "done", f"{scenario} did not finish"
     return result
 
@@ -360,9 +352,9 @@ BUTTONS = [
 
 @pytest.mark.browser
 @pytest.mark.parametrize(("scenario", "want"), BUTTONS)
-def test_button(driver: PageDriver, demo: Demo, scenario: str, want: Button) -> None:
+def test_button(session: Session, demo: Demo, scenario: str, want: Button) -> None:
     """Each button shows the expected browser verdict and the server's exact decision."""
-    result = run_button(driver, scenario)
+    result = run_button(session, demo, scenario)
     page, port = demo.page_url, demo.page_port
     origin = {"page": page, "denied": f"http://127.0.0.1:{port}", "null": "null"}[want.origin]
     last = result["report"]["results"][-1]
@@ -396,40 +388,42 @@ def test_button(driver: PageDriver, demo: Demo, scenario: str, want: Button) -> 
 
 
 @pytest.mark.browser
-def test_run_all_button(driver: PageDriver) -> None:
+def test_run_all_button(session: Session, demo: Demo) -> None:
     """'Run all' runs every scenario card on the page and shows each one's verdict."""
-    driver.click("#run-all")
-    verdicts = driver.evaluate("""(async () => {
+    js = """async () => {
+      document.getElementById("run-all").click();
       const cards = [...document.querySelectorAll(".card")];
       for (let i = 0; i < 1200 && !cards.every((c) => c.dataset.state === "done"); i++) {
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
       return Object.fromEntries(cards.map((c) => [c.dataset.scenario, c.dataset.verdict]));
-    })()""")
+    }"""
+    verdicts = session.run(demo.page_url, js)
     assert verdicts == {p.values[0]: p.values[1].verdict for p in BUTTONS}
 
 
 @pytest.mark.browser
-def test_page_shows_active_config(driver: PageDriver, demo: Demo) -> None:
-    """The page shows the API's CORSConfig, read cross-origin from the API."""
-    text = driver.evaluate("""(async () => {
+def test_page_shows_active_config(session: Session, demo: Demo) -> None:
+    """The page shows the API's CORSConfig, read cross-origin from the API, and no warning."""
+    js = """async () => {
       const pre = document.getElementById("config");
       for (let i = 0; i < 400 && !pre.textContent.startsWith("CORSConfig("); i++) {
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
-      return pre.textContent;
-    })()""")
+      return [pre.textContent, document.querySelector("header .warning") === null];
+    }"""
+    text, no_warning = session.run(demo.page_url, js)
     assert f"    allow_origins=['{demo.page_url}'],\n" in text
     assert "    allow_credentials=True,\n" in text
     assert "    allow_methods=['DELETE', 'GET', 'POST', 'PUT'],\n" in text
-    assert driver.evaluate("document.querySelector('header .warning')") is None
+    assert no_warning
 
 
 @pytest.mark.browser
-def test_page_on_a_denied_origin_says_so(driver: PageDriver, demo: Demo) -> None:
+def test_page_on_a_denied_origin_says_so(session: Session, demo: Demo) -> None:
     """Opened as http://127.0.0.1:PAGE_PORT, the page tells the user which URL to open."""
-    driver.open(f"http://127.0.0.1:{demo.page_port}/")
-    warning = driver.evaluate("document.querySelector('header .warning').textContent")
+    js = "async () => document.querySelector('header .warning').textContent"
+    warning = session.run(f"http://127.0.0.1:{demo.page_port}/", js)
     assert warning == (
         f"This copy of the page runs on http://127.0.0.1:{demo.page_port}, which the API does not"
         f" allow: open {demo.page_url} instead."
