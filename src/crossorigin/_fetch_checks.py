@@ -1,0 +1,277 @@
+"""The response checks a browser runs: the CORS check and the CORS-preflight check.
+
+Read this to see why a browser rejected a response; every step cites its Fetch section.
+"""
+
+from __future__ import annotations
+
+import re
+
+from crossorigin._fetch_rules import (
+    CORS_CHECK_SPEC,
+    CREDENTIALS_SPEC,
+    DEFAULT_MAX_AGE,
+    NON_WILDCARD_SPEC,
+    OK_STATUS_SPEC,
+    PREFLIGHT_SPEC,
+    SAFELISTED_METHODS,
+)
+from crossorigin._fetch_types import (
+    HeaderList,
+    Preflight,
+    Request,
+    Response,
+    Step,
+    extract_list,
+    header_get,
+)
+
+_DELTA_SECONDS = re.compile(r"[0-9]+")
+
+
+def cors_check(request: Request, response: Response, *, prefix: str = "") -> tuple[Step, ...]:
+    """Fetch's CORS check, as an ACAO step and (credentialed only) an ACAC step.
+
+    https://fetch.spec.whatwg.org/#concept-cors-check. Stops at the first failing step.
+    """
+    acao = header_get(response.headers, "access-control-allow-origin")
+    name = f"{prefix}allow-origin"
+    if acao is None:
+        return (
+            Step(
+                name,
+                False,
+                "The response has no Access-Control-Allow-Origin header.",
+                CORS_CHECK_SPEC,
+            ),
+        )
+    if acao == "*" and not request.credentials:
+        return (
+            Step(
+                name,
+                True,
+                "Access-Control-Allow-Origin is '*', which allows any origin "
+                "for a request without credentials.",
+                CORS_CHECK_SPEC,
+            ),
+        )
+    if acao != request.origin:
+        return (Step(name, False, _acao_mismatch(acao, request), CORS_CHECK_SPEC),)
+    steps = [Step(name, True, f"Access-Control-Allow-Origin is exactly {acao!r}.", CORS_CHECK_SPEC)]
+    if not request.credentials:
+        return tuple(steps)
+    acac = header_get(response.headers, "access-control-allow-credentials")
+    name = f"{prefix}allow-credentials"
+    if acac == "true":
+        steps.append(
+            Step(name, True, "Access-Control-Allow-Credentials is 'true'.", CREDENTIALS_SPEC)
+        )
+    else:
+        shown = "missing" if acac is None else f"{acac!r}, not exactly 'true'"
+        steps.append(
+            Step(
+                name,
+                False,
+                f"The request includes credentials but "
+                f"Access-Control-Allow-Credentials is {shown}.",
+                CREDENTIALS_SPEC,
+            )
+        )
+    return tuple(steps)
+
+
+def _acao_mismatch(acao: str, request: Request) -> str:
+    if acao == "*":
+        return (
+            "Access-Control-Allow-Origin is '*', which browsers reject for a request "
+            "with credentials."
+        )
+    if "," in acao:
+        return (
+            f"Access-Control-Allow-Origin has several values ({acao!r}) but must contain "
+            "exactly one origin."
+        )
+    return (
+        f"Access-Control-Allow-Origin is {acao!r}, which is not byte-for-byte the request "
+        f"origin {request.origin!r}."
+    )
+
+
+def check_preflight(
+    request: Request,
+    preflight: Preflight,
+    response: Response,
+    *,
+    authorization_covered_by_wildcard: bool = False,
+) -> tuple[tuple[Step, ...], int | None]:
+    """Validate a preflight response: the steps walked and the max-age on success.
+
+    Implements step 7 of https://fetch.spec.whatwg.org/#cors-preflight-fetch-0. With
+    *authorization_covered_by_wildcard* True, ``Access-Control-Allow-Headers: *`` also covers
+    ``Authorization`` for requests without credentials, as Chromium 156 does (the spec says it
+    must not, step 7.6).
+    """
+    steps: list[Step] = []
+    status_ok = 200 <= response.status <= 299
+    steps.append(
+        Step("preflight status", status_ok, _status_reason(response.status), OK_STATUS_SPEC)
+    )
+    if not status_ok:
+        return tuple(steps), None
+    steps.extend(cors_check(request, response, prefix="preflight "))
+    if not steps[-1].passed:
+        return tuple(steps), None
+    for check in (_check_methods, _check_authorization, _check_headers):
+        step = check(request, preflight, response, authorization_covered_by_wildcard)
+        if step is not None:
+            steps.append(step)
+            if not step.passed:
+                return tuple(steps), None
+    max_age = _max_age(response.headers)
+    steps.append(
+        Step(
+            "preflight max-age",
+            True,
+            f"The browser may cache this preflight result for {max_age} s (capped by the browser).",
+            PREFLIGHT_SPEC,
+        )
+    )
+    return tuple(steps), max_age
+
+
+def _status_reason(status: int) -> str:
+    if 200 <= status <= 299:
+        return f"The preflight status {status} is an ok status (200-299)."
+    if 300 <= status <= 399:
+        return (
+            f"The preflight was answered with redirect {status}; browsers never follow "
+            "redirects for preflights and need a 2xx status."
+        )
+    return f"The preflight status {status} is not an ok status (200-299)."
+
+
+def _check_methods(
+    request: Request, preflight: Preflight, response: Response, _wildcard_auth: bool
+) -> Step:
+    name = "preflight allow-methods"
+    try:
+        methods = extract_list(response.headers, "access-control-allow-methods")
+    except ValueError as exc:
+        return Step(
+            name,
+            False,
+            f"Access-Control-Allow-Methods contains {exc.args[0]!r}, which is not a method token.",
+            PREFLIGHT_SPEC,
+        )
+    if methods is None:
+        methods = [preflight.method] if request.use_cors_preflight else []
+    method = preflight.method
+    if method in methods:
+        return Step(name, True, f"Access-Control-Allow-Methods lists {method!r}.", PREFLIGHT_SPEC)
+    if method in SAFELISTED_METHODS:
+        return Step(
+            name,
+            True,
+            f"{method} is a CORS-safelisted method, allowed without listing.",
+            PREFLIGHT_SPEC,
+        )
+    if "*" in methods and not request.credentials:
+        return Step(
+            name,
+            True,
+            "Access-Control-Allow-Methods is '*', which covers every method "
+            "for a request without credentials.",
+            PREFLIGHT_SPEC,
+        )
+    listed = ", ".join(methods) if methods else "nothing"
+    why = " ('*' does not count with credentials)" if "*" in methods else ""
+    return Step(
+        name,
+        False,
+        f"Method {method!r} is not in Access-Control-Allow-Methods "
+        f"({listed}){why}; the comparison is case-sensitive.",
+        PREFLIGHT_SPEC,
+    )
+
+
+def _allowed_headers(response: Response) -> list[str]:
+    names = extract_list(response.headers, "access-control-allow-headers")
+    return [n.lower() for n in names or ()]
+
+
+def _check_authorization(
+    request: Request, preflight: Preflight, response: Response, wildcard_auth: bool
+) -> Step | None:
+    if "authorization" not in preflight.header_names:
+        return None
+    name = "preflight authorization"
+    try:
+        allowed = _allowed_headers(response)
+    except ValueError as exc:
+        return _bad_acah(name, exc)
+    if "authorization" in allowed:
+        return Step(
+            name, True, "Access-Control-Allow-Headers lists 'authorization'.", NON_WILDCARD_SPEC
+        )
+    if wildcard_auth and "*" in allowed and not request.credentials:
+        return Step(
+            name,
+            True,
+            "Access-Control-Allow-Headers is '*', which this browser lets "
+            "cover Authorization (the spec does not).",
+            NON_WILDCARD_SPEC,
+        )
+    return Step(
+        name,
+        False,
+        "The request sets Authorization, which must be listed by name in "
+        "Access-Control-Allow-Headers ('*' never covers it).",
+        NON_WILDCARD_SPEC,
+    )
+
+
+def _bad_acah(name: str, exc: ValueError) -> Step:
+    return Step(
+        name,
+        False,
+        f"Access-Control-Allow-Headers contains {exc.args[0]!r}, which is not a header name.",
+        PREFLIGHT_SPEC,
+    )
+
+
+def _check_headers(
+    request: Request, preflight: Preflight, response: Response, wildcard_auth: bool
+) -> Step | None:
+    name = "preflight allow-headers"
+    try:
+        allowed = _allowed_headers(response)
+    except ValueError as exc:
+        return _bad_acah(name, exc)
+    if not preflight.header_names:
+        return None
+    wildcard = "*" in allowed and not request.credentials
+    missing = [h for h in preflight.header_names if h not in allowed and not wildcard]
+    if not missing:
+        how = "'*' covers" if wildcard else "it lists"
+        names = ", ".join(preflight.header_names)
+        return Step(
+            name,
+            True,
+            f"Access-Control-Allow-Headers allows the request headers ({names}): {how} them.",
+            PREFLIGHT_SPEC,
+        )
+    why = " ('*' does not count with credentials)" if "*" in allowed else ""
+    return Step(
+        name,
+        False,
+        f"Request header {missing[0]!r} is not in Access-Control-Allow-Headers{why}.",
+        PREFLIGHT_SPEC,
+    )
+
+
+def _max_age(headers: HeaderList) -> int:
+    # Step 7.8-7.9: parse failure (including two lines, joined by ", ") or absence -> 5 s.
+    value = header_get(headers, "access-control-max-age")
+    if value is None or not _DELTA_SECONDS.fullmatch(value):
+        return DEFAULT_MAX_AGE
+    return int(value)
