@@ -247,12 +247,12 @@ def _render_scan(report: ScanReport) -> None:
             "The server accepts an unrelated origin, so it probably reflects any Origin: "
             "every finding below is that one bug.\n"
         )
-    for index, finding in enumerate(report.findings):
+    for finding in report.findings:
         label = click.style(
             f"{finding.severity.upper():<8}", fg=_COLOURS[finding.severity], bold=True
         )
         click.echo(f"{label}  [{finding.kind}] {_short(finding.title)}")
-        if reflect_any and index > 0 and finding.kind != "reflect-any":
+        if reflect_any and finding.kind != "reflect-any":
             continue
         click.echo(f"          evidence: {_short(_evidence(finding.evidence), 400)}")
         click.echo(f"          fix: {finding.fix}\n")
