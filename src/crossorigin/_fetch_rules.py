@@ -138,24 +138,17 @@ def is_safelisted_request_header(name: str, value: str) -> bool:
     return False
 
 
-def combine(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Headers as a ``Headers`` object holds them: one entry per lower-case name, ", "-joined."""
-    merged: dict[str, str] = {}
-    for name, value in headers:
-        lower = name.lower()
-        merged[lower] = f"{merged[lower]}, {value}" if lower in merged else value
-    return list(merged.items())
-
-
 def cors_unsafe_names(headers: Iterable[tuple[str, str]]) -> list[str]:
     """https://fetch.spec.whatwg.org/#cors-unsafe-request-header-names, sorted lower-case set.
 
-    Precondition: forbidden headers are already removed (the browser never sends them).
+    Each header-list entry counts on its own (``Headers.append`` keeps repeated names as
+    separate entries). Precondition: forbidden headers are already removed.
     """
     unsafe: set[str] = set()
     safelisted_total = 0
     safelisted: set[str] = set()
-    for name, value in combine(headers):
+    for name, value in headers:
+        name = name.lower()
         if is_safelisted_request_header(name, value):
             safelisted_total += _byte_length(value)
             safelisted.add(name)
