@@ -21,7 +21,7 @@ from tests.apps import routes, scenario_app
 
 with warnings.catch_warnings():
     # Starlette 1.10 deprecates TestClient over httpx in favour of httpx2; users still have it.
-    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
 ORIGIN = "https://app.example"
