@@ -67,6 +67,9 @@ def suggest_fix(
         return Fix("Change the fetch() call: the browser refuses it before sending anything.", None)
     if step.name == "preflight status" and failed_response is not None:
         return Fix(_status_fix(failed_response.status), config)
+    refused = failed_response is not None and _refused(failed_response)
+    if step.name == "preflight allow-origin" and failed_response is not None and refused:
+        return Fix(_status_fix(failed_response.status), config)
     if step.name.endswith("allow-origin") and failed_response is not None:
         return Fix(_origin_fix(request, failed_response), config)
     if step.name.endswith("allow-credentials"):
@@ -91,6 +94,13 @@ def suggest_fix(
     return Fix("Allow this request in the server's CORS configuration.", config)
 
 
+def _refused(response: Response) -> bool:
+    # A non-2xx preflight answer without ACAO: a refusal (crossorigin's 403) or no CORS layer.
+    if 200 <= response.status <= 299:
+        return False
+    return header_get(response.headers, "access-control-allow-origin") is None
+
+
 _NULL = (
     "The page's origin is 'null' (a file:// page, a sandboxed iframe or a cross-origin "
     "redirect); allowing 'null' would allow every such attacker page too, so serve the page "
@@ -110,7 +120,8 @@ def _status_fix(status: int) -> str:
             f"The preflight got {status}: either the CORS policy refused this origin, "
             "method or headers (crossorigin answers 403 without CORS headers), or "
             "authentication ran on the preflight, which never carries credentials; add the "
-            "CORS middleware outermost and allow the request."
+            "CORS middleware outermost and allow the request (crossorigin's debug=True makes a "
+            "refused preflight name the missing method or header)."
         )
     if status in (404, 405):
         return (

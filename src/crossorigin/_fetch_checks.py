@@ -111,21 +111,27 @@ def check_preflight(
     ``Authorization`` for requests without credentials, as Chromium 156 does (the spec says it
     must not, step 7.6).
     """
-    steps: list[Step] = []
-    status_ok = 200 <= response.status <= 299
-    steps.append(
-        Step("preflight status", status_ok, _status_reason(response.status), OK_STATUS_SPEC)
+    # Step 7 needs both a successful CORS check and an ok status; the order only changes which
+    # failure is named. Like Chromium (services/network/public/cpp/cors/cors.cc), report a
+    # redirect first, then the CORS check, then the status, so the reasons match its console.
+    status_step = Step(
+        "preflight status",
+        200 <= response.status <= 299,
+        _status_reason(response.status),
+        OK_STATUS_SPEC,
     )
-    if not status_ok:
-        return tuple(steps), None
-    steps.extend(cors_check(request, response, prefix="preflight "))
-    if not steps[-1].passed:
-        return tuple(steps), None
+    if 300 <= response.status <= 399:
+        return (status_step,), None
+    steps = list(cors_check(request, response, prefix="preflight "))
+    steps.append(status_step)
+    for step in steps:
+        if not step.passed:
+            return tuple(steps[: steps.index(step) + 1]), None
     for check in (_check_methods, _check_authorization, _check_headers):
-        step = check(request, preflight, response, authorization_covered_by_wildcard)
-        if step is not None:
-            steps.append(step)
-            if not step.passed:
+        extra = check(request, preflight, response, authorization_covered_by_wildcard)
+        if extra is not None:
+            steps.append(extra)
+            if not extra.passed:
                 return tuple(steps), None
     max_age = _max_age(response.headers)
     steps.append(

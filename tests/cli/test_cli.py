@@ -107,7 +107,7 @@ def test_check_json_schema(live_server: Live, capsys: Any) -> None:
     assert code == 1
     assert set(report) == CHECK_KEYS
     assert (report["schema_version"], report["command"]) == (1, "check")
-    assert report["failed_step"] == "preflight status"
+    assert report["failed_step"] == "preflight allow-origin"
     assert all(set(step) == {"name", "passed", "reason", "spec"} for step in report["steps"])
     assert set(report["preflight"]) == {"request", "response"}
     assert set(report["preflight"]["request"]) == {"method", "url", "headers"}

@@ -251,6 +251,8 @@ PREFLIGHT_CHECK_ROWS = [
     pytest.param(req("PUT"), preflight_response(299, (ACAM, "PUT")), None, id="299"),
     pytest.param(req("PUT"), preflight_response(301, (ACAM, "PUT")), "preflight status",
                  id="redirect"),
+    pytest.param(req("PUT"), Response(403), "preflight allow-origin",
+                 id="403 without CORS headers fails the CORS check first"),
     pytest.param(req("PUT"), preflight_response(403), "preflight status", id="403"),
     pytest.param(req("PUT"), preflight_response(405, (ACAM, "PUT")), "preflight status",
                  id="405 with headers"),
@@ -385,8 +387,8 @@ def test_full_walk_step_names() -> None:
     pre = preflight_response(204, (ACAM, "PUT"), (ACAH, "x-foo"), (ACMA, "600"))
     verdict = browser_verdict(request, pre, OK_ACTUAL)
     assert [s.name for s in verdict.steps] == [
-        "preflight needed", "preflight status", "preflight allow-origin",
-        "preflight allow-credentials", "preflight allow-methods", "preflight allow-headers",
+        "preflight needed", "preflight allow-origin", "preflight allow-credentials",
+        "preflight status", "preflight allow-methods", "preflight allow-headers",
         "preflight max-age", "allow-origin", "allow-credentials", "exposed headers",
     ]  # fmt: skip
     assert (verdict.allowed, verdict.failed_step, verdict.preflight_max_age) == (True, None, 600)

@@ -77,7 +77,7 @@ def test_assert_cors_allows_returns_the_verdict(client: TestClient) -> None:
 
 def test_assert_cors_allows_explains_a_block(client: TestClient) -> None:
     """A blocked request raises AssertionError walking the steps."""
-    with pytest.raises(AssertionError, match=r"(?s)would block.*FAIL  preflight status"):
+    with pytest.raises(AssertionError, match=r"(?s)would block.*FAIL  preflight allow-origin"):
         assert_cors_allows(client, "/data", origin=ORIGIN, method="DELETE")
 
 
