@@ -88,6 +88,17 @@ class Report:
     def allowed(self) -> bool:
         return self.verdict.allowed
 
+    @property
+    def chromium_console(self) -> str | None:
+        """The error line Chromium's console would print, or ``None`` when allowed."""
+        failed = self.verdict.failed_step
+        if failed is None or not failed.console:
+            return None
+        return (
+            f"Access to fetch at '{self.url}' from origin '{self.request.origin}' has been "
+            f"blocked by CORS policy: {failed.console}"
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """The ``--json`` document of ``crossorigin check`` (schema in docs/cli.md)."""
         failed = self.verdict.failed_step
@@ -101,6 +112,7 @@ class Report:
             "credentials": self.request.credentials,
             "allowed": self.verdict.allowed,
             "failed_step": None if failed is None else failed.name,
+            "chromium_console": self.chromium_console,
             "steps": [
                 {"name": s.name, "passed": s.passed, "reason": s.reason, "spec": s.spec}
                 for s in self.verdict.steps

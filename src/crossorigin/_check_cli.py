@@ -169,6 +169,8 @@ def _render_check(report: Report) -> None:
         + click.style("BLOCKED", fg="red", bold=True)
         + f": a browser would block this request at step '{name}'."
     )
+    if report.chromium_console:
+        click.echo(f"Chromium's console says: {report.chromium_console}")
     if report.fix is not None:
         click.echo(f"Fix: {report.fix.summary}")
         if report.fix.config is not None:

@@ -6,6 +6,7 @@ Read this to see why a browser rejected a response; every step cites its Fetch s
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from crossorigin._fetch_rules import (
     CORS_CHECK_SPEC,
@@ -28,6 +29,22 @@ from crossorigin._fetch_types import (
 
 _DELTA_SECONDS = re.compile(r"[0-9]+")
 
+# Chromium's console texts (third_party/blink/renderer/platform/loader/cors/cors_error_string.cc).
+PREFLIGHT_PREFIX = "Response to preflight request doesn't pass access control check: "
+_NO_CORS_HINT = (
+    " Have the server send the header with a valid value, or, if an opaque response serves "
+    "your needs, set the request's mode to 'no-cors' to fetch the resource with CORS disabled."
+)
+_MISSING_ACAO = (
+    "No 'Access-Control-Allow-Origin' header is present on the requested resource. If an "
+    "opaque response serves your needs, set the request's mode to 'no-cors' to fetch the "
+    "resource with CORS disabled."
+)
+_WILDCARD = (
+    "The value of the 'Access-Control-Allow-Origin' header in the response must not be the "
+    "wildcard '*' when the request's credentials mode is 'include'."
+)
+
 
 def cors_check(request: Request, response: Response, *, prefix: str = "") -> tuple[Step, ...]:
     """Fetch's CORS check, as an ACAO step and (credentialed only) an ACAC step.
@@ -36,6 +53,7 @@ def cors_check(request: Request, response: Response, *, prefix: str = "") -> tup
     """
     acao = header_get(response.headers, "access-control-allow-origin")
     name = f"{prefix}allow-origin"
+    console = PREFLIGHT_PREFIX if prefix else ""
     if acao is None:
         return (
             Step(
@@ -43,6 +61,7 @@ def cors_check(request: Request, response: Response, *, prefix: str = "") -> tup
                 False,
                 "The response has no Access-Control-Allow-Origin header.",
                 CORS_CHECK_SPEC,
+                console + _MISSING_ACAO,
             ),
         )
     if acao == "*" and not request.credentials:
@@ -56,7 +75,8 @@ def cors_check(request: Request, response: Response, *, prefix: str = "") -> tup
             ),
         )
     if acao != request.origin:
-        return (Step(name, False, _acao_mismatch(acao, request), CORS_CHECK_SPEC),)
+        reason, text = _acao_mismatch(acao, request)
+        return (Step(name, False, reason, CORS_CHECK_SPEC, console + text),)
     steps = [Step(name, True, f"Access-Control-Allow-Origin is exactly {acao!r}.", CORS_CHECK_SPEC)]
     if not request.credentials:
         return tuple(steps)
@@ -75,26 +95,39 @@ def cors_check(request: Request, response: Response, *, prefix: str = "") -> tup
                 f"The request includes credentials but "
                 f"Access-Control-Allow-Credentials is {shown}.",
                 CREDENTIALS_SPEC,
+                f"{console}The value of the 'Access-Control-Allow-Credentials' header in the "
+                f"response is '{acac or ''}' which must be 'true' when the request's "
+                "credentials mode is 'include'.",
             )
         )
     return tuple(steps)
 
 
-def _acao_mismatch(acao: str, request: Request) -> str:
+def _acao_mismatch(acao: str, request: Request) -> tuple[str, str]:
+    """The reason and Chromium's console text (its CheckAccess() distinguishes these cases)."""
     if acao == "*":
-        return (
-            "Access-Control-Allow-Origin is '*', which browsers reject for a request "
-            "with credentials."
+        reason = "Access-Control-Allow-Origin is '*', which browsers reject with credentials."
+        return reason, _WILDCARD
+    if " " in acao or "," in acao:
+        reason = f"Access-Control-Allow-Origin has several values ({acao!r}) but takes one."
+        text = (
+            f"The 'Access-Control-Allow-Origin' header contains multiple values '{acao}', "
+            "but only one is allowed."
         )
-    if "," in acao:
-        return (
-            f"Access-Control-Allow-Origin has several values ({acao!r}) but must contain "
-            "exactly one origin."
-        )
-    return (
+        return reason, text + _NO_CORS_HINT
+    reason = (
         f"Access-Control-Allow-Origin is {acao!r}, which is not byte-for-byte the request "
         f"origin {request.origin!r}."
     )
+    parts = urlsplit(acao)
+    if acao != "null" and not (parts.scheme and parts.netloc):
+        text = f"The 'Access-Control-Allow-Origin' header contains the invalid value '{acao}'."
+        return reason, text + _NO_CORS_HINT
+    text = (
+        f"The 'Access-Control-Allow-Origin' header has a value '{acao}' that is not equal "
+        "to the supplied origin."
+    )
+    return reason, text + _NO_CORS_HINT
 
 
 def check_preflight(
@@ -114,13 +147,21 @@ def check_preflight(
     # Step 7 needs both a successful CORS check and an ok status; the order only changes which
     # failure is named. Like Chromium (services/network/public/cpp/cors/cors.cc), report a
     # redirect first, then the CORS check, then the status, so the reasons match its console.
+    ok = 200 <= response.status <= 299
+    redirect = 300 <= response.status <= 399
+    why = (
+        "Redirect is not allowed for a preflight request."
+        if redirect
+        else ("It does not have HTTP ok status.")
+    )
     status_step = Step(
         "preflight status",
-        200 <= response.status <= 299,
+        ok,
         _status_reason(response.status),
         OK_STATUS_SPEC,
+        "" if ok else PREFLIGHT_PREFIX + why,
     )
-    if 300 <= response.status <= 399:
+    if redirect:
         return (status_step,), None
     steps = list(cors_check(request, response, prefix="preflight "))
     steps.append(status_step)
@@ -168,6 +209,8 @@ def _check_methods(
             False,
             f"Access-Control-Allow-Methods contains {exc.args[0]!r}, which is not a method token.",
             PREFLIGHT_SPEC,
+            "Cannot parse Access-Control-Allow-Methods response header field in preflight "
+            "response.",
         )
     if methods is None:
         methods = [preflight.method] if request.use_cors_preflight else []
@@ -197,6 +240,7 @@ def _check_methods(
         f"Method {method!r} is not in Access-Control-Allow-Methods "
         f"({listed}){why}; the comparison is case-sensitive.",
         PREFLIGHT_SPEC,
+        f"Method {method} is not allowed by Access-Control-Allow-Methods in preflight response.",
     )
 
 
@@ -233,6 +277,7 @@ def _check_authorization(
         "The request sets Authorization, which must be listed by name in "
         "Access-Control-Allow-Headers ('*' never covers it).",
         NON_WILDCARD_SPEC,
+        _header_not_allowed("authorization"),
     )
 
 
@@ -242,6 +287,14 @@ def _bad_acah(name: str, exc: ValueError) -> Step:
         False,
         f"Access-Control-Allow-Headers contains {exc.args[0]!r}, which is not a header name.",
         PREFLIGHT_SPEC,
+        "Cannot parse Access-Control-Allow-Headers response header field in preflight response.",
+    )
+
+
+def _header_not_allowed(name: str) -> str:
+    return (
+        f"Request header field {name} is not allowed by Access-Control-Allow-Headers in "
+        "preflight response."
     )
 
 
@@ -272,6 +325,7 @@ def _check_headers(
         False,
         f"Request header {missing[0]!r} is not in Access-Control-Allow-Headers{why}.",
         PREFLIGHT_SPEC,
+        _header_not_allowed(missing[0]),
     )
 
 

@@ -68,6 +68,10 @@ class Response:
 class Step:
     """One step of the browser's algorithm: its name, outcome, one-sentence reason, spec link.
 
+    ``console`` is, for a failed step, Chromium's wording of the error as its console prints it
+    after "has been blocked by CORS policy: " (from Chromium's cors_error_string.cc); empty
+    when the step passed or Chromium prints no CORS error for it.
+
     .. versionadded:: 0.1
     """
 
@@ -75,6 +79,7 @@ class Step:
     passed: bool
     reason: str
     spec: str
+    console: str = ""
 
 
 @dataclass(frozen=True)

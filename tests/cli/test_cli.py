@@ -29,8 +29,8 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 
 CHECK_KEYS = {
     "schema_version", "command", "url", "origin", "method", "request_headers", "credentials",
-    "allowed", "failed_step", "steps", "exposed_headers", "preflight_max_age", "preflight",
-    "actual", "fix", "notes",
+    "allowed", "failed_step", "chromium_console", "steps", "exposed_headers",
+    "preflight_max_age", "preflight", "actual", "fix", "notes",
 }  # fmt: skip
 SCAN_KEYS = {
     "schema_version", "command", "url", "trusted_origins", "requests_sent", "requests_planned",
@@ -108,6 +108,13 @@ def test_check_json_schema(live_server: Live, capsys: Any) -> None:
     assert set(report) == CHECK_KEYS
     assert (report["schema_version"], report["command"]) == (1, "check")
     assert report["failed_step"] == "preflight allow-origin"
+    assert report["chromium_console"] == (
+        f"Access to fetch at '{url}/data' from origin '{ALLOWED}' has been blocked by CORS "
+        "policy: Response to preflight request doesn't pass access control check: No "
+        "'Access-Control-Allow-Origin' header is present on the requested resource. If an "
+        "opaque response serves your needs, set the request's mode to 'no-cors' to fetch the "
+        "resource with CORS disabled."
+    )
     assert all(set(step) == {"name", "passed", "reason", "spec"} for step in report["steps"])
     assert set(report["preflight"]) == {"request", "response"}
     assert set(report["preflight"]["request"]) == {"method", "url", "headers"}
@@ -134,6 +141,7 @@ def test_check_text_report(live_server: Live, capsys: Any) -> None:
     assert "  PASS  allow-origin" in out
     assert "  FAIL  allow-credentials" in out
     assert "BLOCKED: a browser would block this request at step 'allow-credentials'." in out
+    assert "Chromium's console says: Access to fetch at" in out
     assert 'CORSConfig(allow_origins=["https://app.example"], allow_credentials=True)' in out
 
 

@@ -476,3 +476,65 @@ def test_scenario_table_agrees_with_oracle(scenario: Scenario) -> None:
         None if act is None else Response(act.status, _materialise(act.headers, origin)),
     )
     assert verdict.allowed is scenario.browser_allows
+
+
+# --- Chromium's console wording -------------------------------------------------------------
+
+PRE = "Response to preflight request doesn't pass access control check: "
+HINT = (
+    " Have the server send the header with a valid value, or, if an opaque response serves "
+    "your needs, set the request's mode to 'no-cors' to fetch the resource with CORS disabled."
+)
+MISSING = (
+    "No 'Access-Control-Allow-Origin' header is present on the requested resource. If an "
+    "opaque response serves your needs, set the request's mode to 'no-cors' to fetch the "
+    "resource with CORS disabled."
+)
+CONSOLE_ROWS = [
+    pytest.param(req(), None, Response(200), MISSING, id="no ACAO"),
+    pytest.param(req("PUT"), Response(403), None, PRE + MISSING, id="preflight without ACAO"),
+    pytest.param(req(credentials=True), None, Response(200, ((ACAO, "*"),)),
+                 "The value of the 'Access-Control-Allow-Origin' header in the response must "
+                 "not be the wildcard '*' when the request's credentials mode is 'include'.",
+                 id="wildcard with credentials"),
+    pytest.param(req(), None, Response(200, ((ACAO, ORIGIN), (ACAO, ORIGIN))),
+                 f"The 'Access-Control-Allow-Origin' header contains multiple values "
+                 f"'{ORIGIN}, {ORIGIN}', but only one is allowed." + HINT, id="two ACAO lines"),
+    pytest.param(req(), None, Response(200, ((ACAO, "invalid.origin"),)),
+                 "The 'Access-Control-Allow-Origin' header contains the invalid value "
+                 "'invalid.origin'." + HINT, id="invalid ACAO"),
+    pytest.param(req(), None, Response(200, ((ACAO, ORIGIN + "/"),)),
+                 f"The 'Access-Control-Allow-Origin' header has a value '{ORIGIN}/' that is not "
+                 "equal to the supplied origin." + HINT, id="trailing slash"),
+    pytest.param(req(credentials=True), None, Response(200, ((ACAO, ORIGIN),)),
+                 "The value of the 'Access-Control-Allow-Credentials' header in the response is "
+                 "'' which must be 'true' when the request's credentials mode is 'include'.",
+                 id="ACAC missing"),
+    pytest.param(req("PUT"), Response(301, ((ACAO, ORIGIN),)), None,
+                 PRE + "Redirect is not allowed for a preflight request.", id="redirect"),
+    pytest.param(req("PUT"), Response(405, ((ACAO, ORIGIN),)), None,
+                 PRE + "It does not have HTTP ok status.", id="405"),
+    pytest.param(req("PUT"), preflight_response(204), None,
+                 "Method PUT is not allowed by Access-Control-Allow-Methods in preflight "
+                 "response.", id="method"),
+    pytest.param(req("PUT"), preflight_response(204, (ACAM, "P T")), None,
+                 "Cannot parse Access-Control-Allow-Methods response header field in preflight "
+                 "response.", id="unparsable ACAM"),
+    pytest.param(req("GET", {"x-foo": "1"}), preflight_response(204), None,
+                 "Request header field x-foo is not allowed by Access-Control-Allow-Headers in "
+                 "preflight response.", id="header"),
+    pytest.param(req("GET", AUTH), preflight_response(204, (ACAH, "*")), None,
+                 "Request header field authorization is not allowed by "
+                 "Access-Control-Allow-Headers in preflight response.", id="authorization"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("request_", "pre", "actual", "console"), CONSOLE_ROWS)
+def test_failed_step_carries_chromium_console_text(
+    request_: Request, pre: Response | None, actual: Response | None, console: str
+) -> None:
+    """A failed step holds Chromium's exact console wording for it."""
+    verdict = browser_verdict(request_, pre, actual)
+    assert verdict.failed_step is not None
+    assert verdict.failed_step.console == console
+    assert all(step.console == "" for step in verdict.steps if step.passed)
