@@ -168,6 +168,25 @@ _TITLES = {
 }
 
 
+def _judge_vary(trusted: str, exchange: Exchange) -> Finding | None:
+    # https://fetch.spec.whatwg.org/#cors-protocol-and-http-caches: a response whose ACAO
+    # depends on Origin must say Vary: Origin, or a cache may serve it to another origin.
+    acao = header_get(exchange.response_headers, "access-control-allow-origin")
+    vary = header_get(exchange.response_headers, "vary") or ""
+    tokens = {token.strip().lower() for token in vary.split(",")}
+    if acao != trusted or "origin" in tokens or "*" in tokens:
+        return None
+    return Finding(
+        "low",
+        "missing vary",
+        trusted,
+        f"Access-Control-Allow-Origin echoes {trusted} without Vary: Origin",
+        exchange,
+        "Append 'Origin' to the Vary header of every response whose CORS headers depend on "
+        "the Origin header, so shared caches keep one copy per origin (crossorigin does).",
+    )
+
+
 def _finding(severity: Severity, attack: Attack, exchange: Exchange, what: str) -> Finding:
     title = _TITLES[what].format(origin=attack.origin)
     fix = (
@@ -217,7 +236,9 @@ async def scan(
             results.append(_judge(attack, exchange, preflight=preflight))
 
     async with httpx.AsyncClient(timeout=timeout, transport=transport) as client:
-        await send(client, "GET", url, [])  # reachability first: exit 3 instead of 0 findings
+        # Reachability first (exit 3 instead of "no findings"), with a trusted origin.
+        baseline = await send(client, "GET", url, [("origin", trusted_origins[0])])
+        results.append(_judge_vary(trusted_origins[0], baseline))
         await asyncio.gather(*(probe(client, a, p) for a, p in jobs[: max(0, budget - 1)]))
     sent = min(len(jobs), max(0, budget - 1)) + 1
     if failures and len(failures) == sent - 1:

@@ -59,6 +59,28 @@ def starlette_star_credentials(live: Live) -> str:
     return live("starlette * + credentials", make)
 
 
+async def handmade_app(scope: Any, receive: Any, send: Any) -> None:
+    """Hand-rolled CORS as seen in the wild: echoes one origin without Vary, ACAH '*'."""
+    if scope["type"] != "http":
+        return
+    request_headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+    headers = []
+    if request_headers.get("origin") == ALLOWED:
+        headers.append((b"access-control-allow-origin", ALLOWED.encode()))
+    status = 200
+    if scope["method"] == "OPTIONS":
+        headers += [
+            (b"access-control-allow-headers", b"*"),
+            (b"access-control-allow-methods", b"*"),
+        ]
+        status = 204
+    if scope["path"] == "/old":
+        status = 308
+        headers.append((b"location", b"/data"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": b""})
+
+
 def run_json(main: Callable[[list[str]], int], argv: list[str], capsys: Any) -> tuple[int, Any]:
     code = main([*argv, "--json"])
     out = capsys.readouterr().out
@@ -192,6 +214,34 @@ def test_check_help(capsys: Any) -> None:
     assert all(opt in out for opt in ("--origin", "--method", "--header", "--credentials"))
 
 
+@pytest.mark.parametrize(
+    ("flags", "code", "failed_step"),
+    [
+        pytest.param([], 1, "preflight authorization", id="spec: star does not cover it"),
+        pytest.param(["--chromium"], 0, None, id="chromium: star covers it"),
+    ],
+)
+def test_check_authorization_under_star(
+    flags: list[str], code: int, failed_step: str | None, live_server: Live, capsys: Any
+) -> None:
+    """--chromium models Chromium 156, where ACAH '*' also covers Authorization."""
+    url = live_server("handmade", lambda: handmade_app)
+    argv = [url + "/data", "--origin", ALLOWED, "-H", "Authorization: Bearer t", *flags]
+    exit_code, report = run_json(check_main, argv, capsys)
+    assert (exit_code, report["failed_step"]) == (code, failed_step)
+
+
+def test_check_notes_a_redirect(live_server: Live, capsys: Any) -> None:
+    """A redirecting response is judged as the first hop, with a note to check the target."""
+    url = live_server("handmade", lambda: handmade_app)
+    exit_code, report = run_json(check_main, [url + "/old", "--origin", ALLOWED], capsys)
+    assert (exit_code, report["actual"]["response"]["status"]) == (0, 308)
+    assert report["notes"] == [
+        "The response redirects to /data; the browser follows it and runs the CORS check "
+        "again there (with Origin: null after a cross-origin hop). Check that URL too."
+    ]
+
+
 # --- scan -----------------------------------------------------------------------------------
 
 
@@ -249,6 +299,16 @@ def test_scan_anonymous_reflection_is_medium(live_server: Live, capsys: Any) -> 
     assert {(f["class"], f["severity"]) for f in report["findings"]} == {
         ("sibling subdomain", "medium")
     }
+
+
+def test_scan_reports_missing_vary_as_low(live_server: Live, capsys: Any) -> None:
+    """An origin-dependent ACAO without Vary: Origin is a low finding (cache confusion)."""
+    url = live_server("handmade", lambda: handmade_app)
+    code, report = run_json(scan_main, [url + "/data", "--trusted-origin", ALLOWED], capsys)
+    assert code == 1
+    assert [(f["class"], f["severity"], f["origin"]) for f in report["findings"]] == [
+        ("missing vary", "low", ALLOWED)
+    ]
 
 
 def test_scan_budget_bounds_requests(live_server: Live, capsys: Any) -> None:
