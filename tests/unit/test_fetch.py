@@ -450,6 +450,20 @@ def test_no_acao_is_always_blocked(method: str, names: list[str], credentials: b
     assert verdict.failed_step == verdict.steps[-1]
 
 
+OWS = st.sampled_from(["", " ", "\t", " \t "])
+
+
+@given(tokens=st.lists(TOKEN, min_size=1, max_size=8), data=st.data())
+def test_extract_list_tolerates_any_whitespace_and_line_split(tokens: list[str], data: Any):
+    """Tokens survive any optional whitespace, empty elements and split across lines."""
+    parts = [f"{data.draw(OWS)}{t}{data.draw(OWS)}" for t in tokens]
+    cut = data.draw(st.integers(0, len(parts)))
+    empties = "," * data.draw(st.integers(0, 2))
+    lines = [",".join(parts[:cut]) + empties, ",".join(parts[cut:])]
+    headers = tuple((ACAH, line) for line in lines if line)
+    assert extract_list(headers, ACAH) == tokens
+
+
 # --- the shared scenario table agrees with the oracle ---------------------------------------
 
 
