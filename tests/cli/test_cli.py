@@ -264,10 +264,21 @@ def test_scan_flags_starlette_star_with_credentials(live_server: Live, capsys: A
     assert got["access-control-allow-credentials"] == "true"
 
 
-def test_scan_strict_crossorigin_config_has_no_findings(live_server: Live, capsys: Any) -> None:
-    """An exact-origin credentialed crossorigin config gives no attacker any read: exit 0."""
-    config = {"allow_origins": ["https://app.example.com"], "allow_credentials": True,
-              "allow_methods": ["PUT"]}  # fmt: skip
+@pytest.mark.parametrize(
+    "config",
+    [
+        pytest.param(
+            {"allow_origins": ["https://app.example.com"], "allow_credentials": True,
+             "allow_methods": ["PUT"]},
+            id="exact origin with credentials",
+        ),
+        pytest.param({"allow_origins": ["*"], "allow_methods": ["*"]}, id="public star"),
+    ],
+)  # fmt: skip
+def test_scan_safe_crossorigin_configs_have_no_findings(
+    config: dict[str, Any], live_server: Live, capsys: Any
+) -> None:
+    """Exact origins, or a public '*' without credentials, give no attacker a read: exit 0."""
     url = crossorigin_server(live_server, config)
     code, report = run_json(
         scan_main, [url + "/data", "--trusted-origin", "https://app.example.com"], capsys
