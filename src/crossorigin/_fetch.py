@@ -6,6 +6,16 @@ written from https://fetch.spec.whatwg.org/ alone, so the CLI, the testing helpe
 differential browser test can all hold the middleware against it.
 
 Header lists are sequences of ``(name, value)`` pairs; names may repeat, as on the wire.
+
+Where Chromium 156 and the standard differ, checked against /usr/bin/chromium:
+
+- ``Access-Control-Allow-Headers: *`` covers ``Authorization`` in Chromium; the standard (and
+  Firefox, Safari) say it never does. Callers choose with ``authorization_covered_by_wildcard``.
+- Repeated request-header names are judged on their combined value (Chromium); see
+  ``_fetch_rules.cors_unsafe_names``.
+- Chromium also safelists a few client-hint request headers scripts may set (``save-data: on``,
+  ``dpr``, ``width``, ``viewport-width``, ``device-memory``, ``intervention``); this module
+  follows the standard and preflights them.
 """
 
 from __future__ import annotations

@@ -76,7 +76,7 @@ def preflight_request_headers(
     return {"origin": origin, **dict(preflight.headers)}
 
 
-def to_response(response: Any) -> Response:
+def _to_response(response: Any) -> Response:
     """Convert an httpx/Starlette test response (``status_code``, ``headers``) to a Response."""
     if isinstance(response, Response):
         return response
@@ -103,8 +103,8 @@ def browser_verdict(
     """
     return _browser_verdict(
         request,
-        None if preflight_response is None else to_response(preflight_response),
-        None if actual_response is None else to_response(actual_response),
+        None if preflight_response is None else _to_response(preflight_response),
+        None if actual_response is None else _to_response(actual_response),
         authorization_covered_by_wildcard=authorization_covered_by_wildcard,
     )
 
@@ -117,7 +117,7 @@ def _fetch_with(client: _Client, url: str, request: Request, wildcard_auth: bool
     pre = None
     if preflight is not None:
         headers = [("origin", request.origin), *preflight.headers]
-        pre = to_response(client.request("OPTIONS", url, headers=headers))
+        pre = _to_response(client.request("OPTIONS", url, headers=headers))
         steps, _ = check_preflight(
             request, preflight, pre, authorization_covered_by_wildcard=wildcard_auth
         )
@@ -128,7 +128,7 @@ def _fetch_with(client: _Client, url: str, request: Request, wildcard_auth: bool
     sent = [("origin", request.origin), *request_headers_sent(request)]
     if request.credentials:
         sent.append(("cookie", "crossorigin-testing=1"))
-    actual = to_response(client.request(request.method, url, headers=sent))
+    actual = _to_response(client.request(request.method, url, headers=sent))
     return _browser_verdict(request, pre, actual, authorization_covered_by_wildcard=wildcard_auth)
 
 
