@@ -1166,11 +1166,6 @@ def test_differences_table_is_pinned() -> None:
             assert name in rows[mark].tests, (name, mark)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: CORSMiddleware.__init__'s app parameter is not positional-only, so mypy "
-    "rejects Middleware(CORSMiddleware, allow_origins=...) and app.add_middleware(...) [arg-type]",
-)
 def test_kwargs_mode_matches_starlette_middleware_factory() -> None:
     """``app`` is positional-only, as Starlette's ``_MiddlewareFactory`` protocol requires."""
     # With ``**kwargs`` next to it, a keyword-capable ``app`` conflicts with the protocol's
