@@ -1,60 +1,31 @@
-"""Live servers for the CLI tests: uvicorn on 127.0.0.1, a free port, a thread, shut down after."""
+"""Live servers for the CLI tests: uvicorn on 127.0.0.1, port 0, in a thread, stopped after."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 
-
-class LiveServer:
-    """One uvicorn server in a thread (httpx tests/conftest.py ``serve_in_thread`` pattern)."""
-
-    def __init__(self, app: Any) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind(("127.0.0.1", 0))
-        port = self.sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}"
-        config = uvicorn.Config(app, log_level="critical", lifespan="off", access_log=False)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
-        )
-
-    def start(self) -> LiveServer:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-        self.sock.close()
+from tests.uvicorn_thread import serve
 
 
 @pytest.fixture(scope="module")
 def live_server() -> Iterator[Callable[[str, Callable[[], Any]], str]]:
     """``live_server(key, make_app) -> base URL``; one server per key, stopped with the module."""
-    servers: dict[str, LiveServer] = {}
+    urls: dict[str, str] = {}
+    with contextlib.ExitStack() as stack:
 
-    def get(key: str, make_app: Callable[[], Any]) -> str:
-        if key not in servers:
-            servers[key] = LiveServer(make_app()).start()
-        return servers[key].url
+        def get(key: str, make_app: Callable[[], Any]) -> str:
+            if key not in urls:
+                port = stack.enter_context(serve(make_app()))
+                urls[key] = f"http://127.0.0.1:{port}"
+            return urls[key]
 
-    yield get
-    for server in servers.values():
-        server.stop()
+        yield get
 
 
 def config_key(config: dict[str, Any]) -> str:
