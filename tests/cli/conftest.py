@@ -20,8 +20,8 @@ def live_server() -> Iterator[Callable[[str, Callable[[], Any]], str]]:
     with contextlib.ExitStack() as stack:
 
         def get(key: str, make_app: Callable[[], Any]) -> str:
-            if key not in urls:
-                port = stack.enter_context(serve(make_app()))
+            if key not in urls:  # log_config=None: no handler on a captured, later closed stderr
+                port = stack.enter_context(serve(make_app(), log_config=None))
                 urls[key] = f"http://127.0.0.1:{port}"
             return urls[key]
 
