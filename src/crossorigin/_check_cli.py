@@ -261,6 +261,8 @@ def _render_scan(report: ScanReport) -> None:
     counts = {s: sum(f.severity == s for f in report.findings) for s in SEVERITIES}
     summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no findings"
     done = "" if report.complete else f" (budget reached: {report.planned} planned)"
+    if report.errors:
+        done += f"; {report.errors} got no response and are untested"
     click.echo(f"\n{summary}; {report.requests_sent} requests sent{done}.")
 
 

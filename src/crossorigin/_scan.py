@@ -62,7 +62,11 @@ class Finding:
 
 @dataclass(frozen=True)
 class ScanReport:
-    """Result of :func:`scan`: findings (worst first) and how much of the plan ran."""
+    """Result of :func:`scan`: findings (worst first) and how much of the plan ran.
+
+    ``errors`` counts probes that got no response (timeouts, resets); their attack origins
+    are untested.
+    """
 
     url: str
     trusted_origins: tuple[str, ...]
@@ -70,6 +74,7 @@ class ScanReport:
     requests_sent: int
     planned: int
     budget: int
+    errors: int = 0
 
     @property
     def complete(self) -> bool:
@@ -86,6 +91,7 @@ class ScanReport:
             "requests_planned": self.planned,
             "budget": self.budget,
             "complete": self.complete,
+            "errors": self.errors,
             "findings": [f.to_dict() for f in self.findings],
         }
 
@@ -239,11 +245,16 @@ async def scan(
         # Reachability first (exit 3 instead of "no findings"), with a trusted origin.
         baseline = await send(client, "GET", url, [("origin", trusted_origins[0])])
         results.append(_judge_vary(trusted_origins[0], baseline))
+        if progress is not None:
+            progress(1)
         await asyncio.gather(*(probe(client, a, p) for a, p in jobs[: max(0, budget - 1)]))
     sent = min(len(jobs), max(0, budget - 1)) + 1
     if failures and len(failures) == sent - 1:
         raise failures[0]
-    return ScanReport(url, tuple(trusted_origins), _dedupe(results), sent, len(jobs) + 1, budget)
+    findings = _dedupe(results)
+    return ScanReport(
+        url, tuple(trusted_origins), findings, sent, len(jobs) + 1, budget, len(failures)
+    )
 
 
 def _probe_request(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -10,12 +11,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware as StarletteCORSMiddleware
 
 from crossorigin._check_cli import check_main, scan_main
 from crossorigin._cli import main as crossorigin_main
+from crossorigin._scan import scan
 from tests.apps import routes, scenario_app
 from tests.asgi.test_scenarios import materialize
 from tests.cli.conftest import config_key
@@ -34,7 +37,7 @@ CHECK_KEYS = {
 }  # fmt: skip
 SCAN_KEYS = {
     "schema_version", "command", "url", "trusted_origins", "requests_sent", "requests_planned",
-    "budget", "complete", "findings",
+    "budget", "complete", "errors", "findings",
 }  # fmt: skip
 FINDING_KEYS = {"severity", "class", "origin", "title", "evidence", "fix"}
 
@@ -389,3 +392,14 @@ def test_python_dash_m_subprocess(live_server: Live) -> None:
     )  # fmt: skip
     assert proc.returncode == 1, proc.stderr
     assert json.loads(proc.stdout)["findings"][0]["severity"] == "critical"
+
+
+def test_scan_progress_counts_every_request() -> None:
+    """scan() calls progress once per request sent, the reachability check included."""
+    ticks: list[int] = []
+    app = scenario_app(materialize({"allow_origins": ["{allowed}"]}))
+    report = asyncio.run(
+        scan("http://api.test/data", trusted_origins=[ALLOWED], budget=7,
+             transport=httpx.ASGITransport(app=app), progress=ticks.append)
+    )  # fmt: skip
+    assert (sum(ticks), report.requests_sent, report.errors) == (7, 7, 0)
