@@ -100,6 +100,9 @@ def attack_origins(trusted: str) -> list[Attack]:
     """Attack origins imitating *trusted* (``scheme://host[:port]``), most telling first."""
     parts = urlsplit(trusted)
     scheme, host, port = parts.scheme, parts.hostname or "", parts.port
+    if ":" in host:  # IPv6 literal: urlsplit drops the brackets
+        host = f"[{host}]"
+    default_port = 443 if scheme == "https" else 80
     suffix = f":{port}" if port else ""
     labels = host.split(".")
     other_scheme = "http" if scheme == "https" else "https"
@@ -110,7 +113,7 @@ def attack_origins(trusted: str) -> list[Attack]:
         ("suffix", f"{scheme}://attacker{_registrable(host)}{suffix}"),
         ("substring", f"{scheme}://{host[:-1]}{suffix}"),
         ("other scheme", f"{other_scheme}://{host}{suffix}"),
-        ("other port", f"{scheme}://{host}:{(port or 443) + 1}"),
+        ("other port", f"{scheme}://{host}:{(port or default_port) + 1}"),
         ("sibling subdomain", f"{scheme}://attacker.{'.'.join(labels[1:]) or host}{suffix}"),
         ("special characters", f"{scheme}://{host}_.{ATTACKER}{suffix}"),
         ("special characters", f"{scheme}://{host}`.{ATTACKER}{suffix}"),
