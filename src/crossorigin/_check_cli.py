@@ -149,6 +149,12 @@ def _render_check(report: Report) -> None:
     request = report.request
     creds = " with credentials" if request.credentials else ""
     click.echo(f"{request.method} {report.url}\nfrom {request.origin}{creds}\n")
+    for label, exchange in (("preflight", report.preflight), ("request", report.actual)):
+        if exchange is not None:
+            line = _evidence(exchange, all_sent=True)
+            click.echo(click.style(f"  {label:<9}  {line}", dim=True))
+    if report.preflight is not None or report.actual is not None:
+        click.echo()
     width = max(len(step.name) for step in report.verdict.steps)
     for step in report.verdict.steps:
         mark = click.style("PASS", fg="green") if step.passed else click.style("FAIL", fg="red")
@@ -270,11 +276,17 @@ def _short(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _evidence(exchange: Exchange) -> str:
+_CLIENT_HEADERS = {"host", "accept-encoding", "connection", "user-agent", "content-length"}
+
+
+def _evidence(exchange: Exchange, *, all_sent: bool = False) -> str:
+    """One line: the request's relevant headers and the response's CORS headers."""
     sent = "; ".join(
         f"{k}: {v}"
         for k, v in exchange.request_headers
-        if k.lower() in {"origin", "cookie"} or k.lower().startswith(_SHOWN[0])
+        if (all_sent and k.lower() not in _CLIENT_HEADERS)
+        or k.lower() in {"origin", "cookie"}
+        or k.lower().startswith(_SHOWN[0])
     )
     got = "; ".join(
         f"{k}: {v}" for k, v in exchange.response_headers if k.lower().startswith(_SHOWN)
