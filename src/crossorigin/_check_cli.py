@@ -89,12 +89,29 @@ def scan_main(argv: list[str]) -> int:
 
 
 _TIMEOUT = click.FloatRange(min=0, min_open=True)
+_TIMEOUT_HELP = "Seconds per request."
 
 
-@click.command("check", context_settings=_CONTEXT)
+_CHECK_EPILOG = "Exit codes: 0 allowed, 1 blocked, 2 usage error, 3 server unreachable."
+_SCAN_EPILOG = "Exit codes: 0 no findings, 1 findings, 2 usage error, 3 server unreachable."
+
+
+@click.command("check", context_settings=_CONTEXT, epilog=_CHECK_EPILOG)
 @click.argument("url", callback=_url)
-@click.option("--origin", required=True, callback=_origin_option, help="The page's origin.")
-@click.option("--method", default="GET", show_default=True, help="Method as fetch() gets it.")
+@click.option(
+    "--origin",
+    required=True,
+    callback=_origin_option,
+    metavar="ORIGIN",
+    help="The page's origin, e.g. https://app.example.",
+)
+@click.option(
+    "--method",
+    default="GET",
+    show_default=True,
+    metavar="METHOD",
+    help="Method as fetch() gets it.",
+)
 @click.option(
     "--header",
     "-H",
@@ -111,7 +128,14 @@ _TIMEOUT = click.FloatRange(min=0, min_open=True)
     help="Model Chromium: '*' in Access-Control-Allow-Headers also covers Authorization.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON report (docs/cli.md).")
-@click.option("--timeout", type=_TIMEOUT, default=DEFAULT_TIMEOUT, show_default=True)
+@click.option(
+    "--timeout",
+    type=_TIMEOUT,
+    default=DEFAULT_TIMEOUT,
+    show_default=True,
+    metavar="SECONDS",
+    help=_TIMEOUT_HELP,
+)
 def check_command(
     url: str,
     origin: str,
@@ -184,7 +208,7 @@ def _render_check(report: Report) -> None:
             click.echo(f"  FastAPI:     {report.fix.fastapi}")
 
 
-@click.command("scan", context_settings=_CONTEXT)
+@click.command("scan", context_settings=_CONTEXT, epilog=_SCAN_EPILOG)
 @click.argument("url", callback=_url)
 @click.option(
     "--trusted-origin",
@@ -201,8 +225,21 @@ def _render_check(report: Report) -> None:
     show_default=True,
     help="Most requests to send.",
 )
-@click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True)
-@click.option("--timeout", type=_TIMEOUT, default=DEFAULT_TIMEOUT, show_default=True)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=4,
+    show_default=True,
+    help="Most requests in flight.",
+)
+@click.option(
+    "--timeout",
+    type=_TIMEOUT,
+    default=DEFAULT_TIMEOUT,
+    show_default=True,
+    metavar="SECONDS",
+    help=_TIMEOUT_HELP,
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON report (docs/cli.md).")
 def scan_command(
     url: str,
