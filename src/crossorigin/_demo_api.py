@@ -37,9 +37,10 @@ REASONS = {
         " without calling the app"
     ),
     "origin_not_allowed": "the Origin is not in allow_origins",
-    "origin_invalid": (
-        "the Origin is not a serialized origin a list can allow (a sandboxed iframe, a file: page"
-        " or a cross-origin redirect sends 'null', which anyone can forge)"
+    "origin_invalid": "the Origin is not a valid serialized origin",
+    "origin_null": (
+        "the Origin is 'null' (a sandboxed iframe, a file: page or a cross-origin redirect),"
+        " which anyone can forge, so only allow_origins=['*'] serves it"
     ),
     "origin_multiple": "the request carried several Origin headers",
     "method_not_allowed": "the requested method is not in allow_methods",

@@ -122,7 +122,7 @@ BUTTONS = [
     pytest.param("not-found", Button("allowed", "404", "page", [
         ("GET", 404, "allowed", ACTUAL_ALLOWED)]), id="404"),
     pytest.param("null-origin", Button("blocked", "", "null", [
-        ("GET", 200, "origin_invalid", ACTUAL_DENIED)]), id="null origin from a sandboxed iframe"),
+        ("GET", 200, "origin_null", ACTUAL_DENIED)]), id="null origin from a sandboxed iframe"),
 ]  # fmt: skip
 
 
