@@ -50,16 +50,16 @@ PREFLIGHT_HEADERS = {
 }
 
 
-class Counter:
-    """ASGI wrapper counting the HTTP requests that reach the application behind it."""
+class Counting:
+    """Counts the HTTP requests that get past the CORS middleware into the application."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, box: list[int]) -> None:
         self.app = app
-        self.http = 0
+        self.box = box
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            self.http += 1
+            self.box[0] += 1
         await self.app(scope, receive, send)
 
 

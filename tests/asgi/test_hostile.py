@@ -123,20 +123,113 @@ def acrh(value: bytes) -> tuple[bytes, bytes]:
 
 # (config, method, headers, expected status/CORS headers/body, whether the app runs)
 ROWS = [
-    pytest.param(EXACT, "GET", [(b"origin", b"https://" + b"a" * 65536)], DENIED_ACTUAL, True, id="64 KiB origin, actual"),
-    pytest.param(WILDCARD, "GET", [(b"origin", b"https://" + b"a" * 65536)], DENIED_ACTUAL, True, id="64 KiB origin, actual, wildcard config"),
-    pytest.param(EXACT, "OPTIONS", preflight(b"https://" + b"a" * 65536), DENIED_PREFLIGHT, False, id="64 KiB origin, preflight"),
-    pytest.param(PUBLIC, "OPTIONS", preflight(b"https://" + b"a" * 65536), DENIED_PREFLIGHT, False, id="64 KiB origin, preflight, public config"),
-    pytest.param(EXACT, "OPTIONS", preflight(ALLOWED, b"PUT", acrh(b"," * MIB)), DENIED_PREFLIGHT, False, id="1 MiB ACRH of commas"),
-    pytest.param(EXACT, "OPTIONS", preflight(ALLOWED, b"PUT", acrh(b"x-foo" + b" " * MIB + b"x-foo")), DENIED_PREFLIGHT, False, id="1 MiB ACRH of spaces between names"),
-    pytest.param(EXACT, "OPTIONS", preflight(ALLOWED, b"PUT", acrh(b"x-foo," + b" ," * (MIB // 2))), DENIED_PREFLIGHT, False, id="1 MiB ACRH of empty elements"),
-    pytest.param(EXACT, "OPTIONS", preflight(ALLOWED, b"PUT", *[acrh(b"x-foo")] * 1000), DENIED_PREFLIGHT, False, id="1000 ACRH lines"),
-    pytest.param(EXACT, "OPTIONS", preflight(ALLOWED, b"PUT", *[acrh(b"")] * 1000), DENIED_PREFLIGHT, False, id="1000 empty ACRH lines"),
-    pytest.param(PUBLIC, "OPTIONS", preflight(ALLOWED, b"PUT", *[acrh(b"x-foo")] * 1000), DENIED_PREFLIGHT, False, id="1000 ACRH lines, public config"),
-    pytest.param(EXACT, "OPTIONS", preflight(ALLOWED, b"PUT", acrh(b"x-foo"), acrh(b"x-foo")), (204, {"access-control-allow-origin": "https://a.example", "access-control-allow-methods": "PUT", "access-control-allow-headers": "x-foo,x-foo", "vary": PREFLIGHT_VARY}, b""), False, id="two ACRH lines tolerated"),
+    pytest.param(
+        EXACT,
+        "GET",
+        [(b"origin", b"https://" + b"a" * 65536)],
+        DENIED_ACTUAL,
+        True,
+        id="64 KiB origin, actual",
+    ),
+    pytest.param(
+        WILDCARD,
+        "GET",
+        [(b"origin", b"https://" + b"a" * 65536)],
+        DENIED_ACTUAL,
+        True,
+        id="64 KiB origin, actual, wildcard config",
+    ),
+    pytest.param(
+        EXACT,
+        "OPTIONS",
+        preflight(b"https://" + b"a" * 65536),
+        DENIED_PREFLIGHT,
+        False,
+        id="64 KiB origin, preflight",
+    ),
+    pytest.param(
+        PUBLIC,
+        "OPTIONS",
+        preflight(b"https://" + b"a" * 65536),
+        DENIED_PREFLIGHT,
+        False,
+        id="64 KiB origin, preflight, public config",
+    ),
+    pytest.param(
+        EXACT,
+        "OPTIONS",
+        preflight(ALLOWED, b"PUT", acrh(b"," * MIB)),
+        DENIED_PREFLIGHT,
+        False,
+        id="1 MiB ACRH of commas",
+    ),
+    pytest.param(
+        EXACT,
+        "OPTIONS",
+        preflight(ALLOWED, b"PUT", acrh(b"x-foo" + b" " * MIB + b"x-foo")),
+        DENIED_PREFLIGHT,
+        False,
+        id="1 MiB ACRH of spaces between names",
+    ),
+    pytest.param(
+        EXACT,
+        "OPTIONS",
+        preflight(ALLOWED, b"PUT", acrh(b"x-foo," + b" ," * (MIB // 2))),
+        DENIED_PREFLIGHT,
+        False,
+        id="1 MiB ACRH of empty elements",
+    ),
+    pytest.param(
+        EXACT,
+        "OPTIONS",
+        preflight(ALLOWED, b"PUT", *[acrh(b"x-foo")] * 1000),
+        DENIED_PREFLIGHT,
+        False,
+        id="1000 ACRH lines",
+    ),
+    pytest.param(
+        EXACT,
+        "OPTIONS",
+        preflight(ALLOWED, b"PUT", *[acrh(b"")] * 1000),
+        DENIED_PREFLIGHT,
+        False,
+        id="1000 empty ACRH lines",
+    ),
+    pytest.param(
+        PUBLIC,
+        "OPTIONS",
+        preflight(ALLOWED, b"PUT", *[acrh(b"x-foo")] * 1000),
+        DENIED_PREFLIGHT,
+        False,
+        id="1000 ACRH lines, public config",
+    ),
+    pytest.param(
+        EXACT,
+        "OPTIONS",
+        preflight(ALLOWED, b"PUT", acrh(b"x-foo"), acrh(b"x-foo")),
+        (
+            204,
+            {
+                "access-control-allow-origin": "https://a.example",
+                "access-control-allow-methods": "PUT",
+                "access-control-allow-headers": "x-foo,x-foo",
+                "vary": PREFLIGHT_VARY,
+            },
+            b"",
+        ),
+        False,
+        id="two ACRH lines tolerated",
+    ),
     # control and non-ASCII bytes in Origin
     *(
-        pytest.param(EXACT, "GET", [(b"origin", value)], DENIED_ACTUAL, True, id=f"origin with {label}, actual")
+        pytest.param(
+            EXACT,
+            "GET",
+            [(b"origin", value)],
+            DENIED_ACTUAL,
+            True,
+            id=f"origin with {label}, actual",
+        )
         for label, value in [
             ("NUL", b"https://a.example\x00"),
             ("CR", b"https://a.example\r"),
@@ -147,7 +240,14 @@ ROWS = [
         ]
     ),
     *(
-        pytest.param(WILDCARD, "OPTIONS", preflight(value), DENIED_PREFLIGHT, False, id=f"origin with {label}, preflight")
+        pytest.param(
+            WILDCARD,
+            "OPTIONS",
+            preflight(value),
+            DENIED_PREFLIGHT,
+            False,
+            id=f"origin with {label}, preflight",
+        )
         for label, value in [
             ("NUL", b"https://x.b.example\x00"),
             ("CR", b"https://x.b.example\r"),
@@ -158,7 +258,14 @@ ROWS = [
     ),
     # ... in ACRM
     *(
-        pytest.param(EXACT, "OPTIONS", preflight(ALLOWED, value), DENIED_PREFLIGHT, False, id=f"ACRM with {label}")
+        pytest.param(
+            EXACT,
+            "OPTIONS",
+            preflight(ALLOWED, value),
+            DENIED_PREFLIGHT,
+            False,
+            id=f"ACRM with {label}",
+        )
         for label, value in [
             ("NUL", b"PUT\x00"),
             ("CR", b"PUT\r"),
@@ -169,12 +276,26 @@ ROWS = [
         ]
     ),
     *(
-        pytest.param(PUBLIC, "OPTIONS", preflight(ALLOWED, value), DENIED_PREFLIGHT, False, id=f"ACRM with {label}, public config")
+        pytest.param(
+            PUBLIC,
+            "OPTIONS",
+            preflight(ALLOWED, value),
+            DENIED_PREFLIGHT,
+            False,
+            id=f"ACRM with {label}, public config",
+        )
         for label, value in [("NUL", b"PUT\x00"), ("invalid UTF-8", b"PU\xff"), ("space", b"P UT")]
     ),
     # ... in ACRH
     *(
-        pytest.param(EXACT, "OPTIONS", preflight(ALLOWED, b"PUT", acrh(value)), DENIED_PREFLIGHT, False, id=f"ACRH with {label}")
+        pytest.param(
+            EXACT,
+            "OPTIONS",
+            preflight(ALLOWED, b"PUT", acrh(value)),
+            DENIED_PREFLIGHT,
+            False,
+            id=f"ACRH with {label}",
+        )
         for label, value in [
             ("NUL", b"x-foo\x00"),
             ("CR", b"x-foo\r"),
@@ -184,16 +305,67 @@ ROWS = [
         ]
     ),
     # repeated lines (C7)
-    pytest.param(EXACT, "GET", [(b"origin", ALLOWED), (b"origin", ALLOWED)], DENIED_ACTUAL, True, id="two identical origin lines, actual"),
-    pytest.param(EXACT, "GET", [(b"origin", b"https://evil.example"), (b"origin", ALLOWED)], DENIED_ACTUAL, True, id="two origin lines, allowed last"),
-    pytest.param(WILDCARD, "GET", [(b"origin", ALLOWED), (b"origin", b"https://x.b.example")], DENIED_ACTUAL, True, id="two allowed origin lines, wildcard config"),
-    pytest.param(EXACT, "OPTIONS", preflight(ALLOWED, b"PUT", (b"origin", ALLOWED)), DENIED_PREFLIGHT, False, id="two origin lines, preflight"),
-    pytest.param(PUBLIC, "OPTIONS", preflight(ALLOWED, b"PUT", (b"origin", ALLOWED)), DENIED_PREFLIGHT, False, id="two origin lines, preflight, public config"),
-    pytest.param(EXACT, "OPTIONS", preflight(ALLOWED, b"PUT", (b"access-control-request-method", b"PUT")), DENIED_PREFLIGHT, False, id="two ACRM lines"),
-    pytest.param(EXACT, "OPTIONS", [(b"origin", ALLOWED), (b"origin", ALLOWED)], (200, {"vary": "Origin"}, b"ok"), True, id="two origin lines, options without ACRM"),
+    pytest.param(
+        EXACT,
+        "GET",
+        [(b"origin", ALLOWED), (b"origin", ALLOWED)],
+        DENIED_ACTUAL,
+        True,
+        id="two identical origin lines, actual",
+    ),
+    pytest.param(
+        EXACT,
+        "GET",
+        [(b"origin", b"https://evil.example"), (b"origin", ALLOWED)],
+        DENIED_ACTUAL,
+        True,
+        id="two origin lines, allowed last",
+    ),
+    pytest.param(
+        WILDCARD,
+        "GET",
+        [(b"origin", ALLOWED), (b"origin", b"https://x.b.example")],
+        DENIED_ACTUAL,
+        True,
+        id="two allowed origin lines, wildcard config",
+    ),
+    pytest.param(
+        EXACT,
+        "OPTIONS",
+        preflight(ALLOWED, b"PUT", (b"origin", ALLOWED)),
+        DENIED_PREFLIGHT,
+        False,
+        id="two origin lines, preflight",
+    ),
+    pytest.param(
+        PUBLIC,
+        "OPTIONS",
+        preflight(ALLOWED, b"PUT", (b"origin", ALLOWED)),
+        DENIED_PREFLIGHT,
+        False,
+        id="two origin lines, preflight, public config",
+    ),
+    pytest.param(
+        EXACT,
+        "OPTIONS",
+        preflight(ALLOWED, b"PUT", (b"access-control-request-method", b"PUT")),
+        DENIED_PREFLIGHT,
+        False,
+        id="two ACRM lines",
+    ),
+    pytest.param(
+        EXACT,
+        "OPTIONS",
+        [(b"origin", ALLOWED), (b"origin", ALLOWED)],
+        (200, {"vary": "Origin"}, b"ok"),
+        True,
+        id="two origin lines, options without ACRM",
+    ),
     # baseline: the same middleware still serves an ordinary request
-    pytest.param(EXACT, "GET", [(b"origin", ALLOWED)], ALLOWED_ACTUAL, True, id="baseline allowed actual"),
-]  # fmt: skip
+    pytest.param(
+        EXACT, "GET", [(b"origin", ALLOWED)], ALLOWED_ACTUAL, True, id="baseline allowed actual"
+    ),
+]
 
 
 @pytest.mark.parametrize(("config", "method", "headers", "expected", "app_runs"), ROWS)
@@ -257,14 +429,28 @@ def test_bounded_memory_limit_can_fail() -> None:
 
 
 LOG_ROWS = [
-    pytest.param("GET", [(b"origin", b"https://evil.example\r\nINFO forged line")], id="CRLF in origin, actual"),
-    pytest.param("OPTIONS", preflight(b"https://evil.example\r\nINFO forged")[:1] + [(b"access-control-request-method", b"PUT")], id="CRLF in origin, preflight"),
+    pytest.param(
+        "GET",
+        [(b"origin", b"https://evil.example\r\nINFO forged line")],
+        id="CRLF in origin, actual",
+    ),
+    pytest.param(
+        "OPTIONS",
+        preflight(b"https://evil.example\r\nINFO forged"),
+        id="CRLF in origin, preflight",
+    ),
     pytest.param("OPTIONS", preflight(ALLOWED, b"PUT\r\nINFO forged"), id="CRLF in ACRM"),
-    pytest.param("OPTIONS", preflight(ALLOWED, b"PUT", acrh(b"x-foo\r\nINFO forged")), id="CRLF in ACRH"),
-    pytest.param("OPTIONS", preflight(ALLOWED, b"PUT", acrh(b"\n" * 5000)), id="LF-only ACRH over budget"),
+    pytest.param(
+        "OPTIONS", preflight(ALLOWED, b"PUT", acrh(b"x-foo\r\nINFO forged")), id="CRLF in ACRH"
+    ),
+    pytest.param(
+        "OPTIONS", preflight(ALLOWED, b"PUT", acrh(b"\n" * 5000)), id="LF-only ACRH over budget"
+    ),
     pytest.param("GET", [(b"origin", b"\n" * 65536)], id="64 KiB of LF in origin"),
-    pytest.param("GET", [(b"origin", b"https://e.example\x1b[31m\x00\xff")], id="escape sequences and NUL"),
-]  # fmt: skip
+    pytest.param(
+        "GET", [(b"origin", b"https://e.example\x1b[31m\x00\xff")], id="escape sequences and NUL"
+    ),
+]
 
 
 @pytest.mark.parametrize(("method", "headers"), LOG_ROWS)

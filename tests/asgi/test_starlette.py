@@ -31,6 +31,7 @@ from tests.asgi.live import (
     PREFLIGHT,
     PREFLIGHT_HEADERS,
     PREFLIGHT_VARY,
+    Counting,
     client,
     serve,
     server_errors,
@@ -39,19 +40,6 @@ from tests.conftest import cors_headers
 
 MODES = ["add_middleware", "kwargs", "wrap"]
 BIG = "x" * 2000
-
-
-class Counting:
-    """Counts HTTP requests that get past the CORS middleware into the application."""
-
-    def __init__(self, app: Any, box: list[int]) -> None:
-        self.app = app
-        self.box = box
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            self.box[0] += 1
-        await self.app(scope, receive, send)
 
 
 async def data(request: Request) -> Response:

@@ -499,7 +499,9 @@ PROBLEMS = [
 
 
 @pytest.mark.parametrize(("kwargs", "field", "value", "reason", "message"), PROBLEMS)
-def test_problem(kwargs: dict[str, Any], field: str, value: object, reason: str, message: str) -> None:
+def test_problem(
+    kwargs: dict[str, Any], field: str, value: object, reason: str, message: str
+) -> None:
     """Each bad field yields exactly one ConfigProblem with the exact message and a fix."""
     with pytest.raises(ConfigError) as info:
         CORSConfig(**kwargs)
@@ -509,7 +511,7 @@ def test_problem(kwargs: dict[str, Any], field: str, value: object, reason: str,
 def test_every_reason_is_in_the_vocabulary() -> None:
     """Every row's reason is one of the closed vocabulary and starts its message."""
     for row in PROBLEMS:
-        kwargs, _, _, reason, message = row.values
+        _, _, _, reason, message = row.values
         assert reason in {"missing", "invalid", "prohibited", "forbidden", "incompatible"}
         assert message.startswith(f"crossorigin: {reason} ")
         assert "\n" not in message
@@ -560,7 +562,9 @@ def test_str_entries_still_checked() -> None:
 
 def test_config_error_is_value_error() -> None:
     """ConfigError is a ValueError whose single-problem message says so."""
-    with pytest.raises(ValueError, match=r"^1 problem in the CORS configuration:\n  - crossorigin: missing"):
+    with pytest.raises(
+        ValueError, match=r"^1 problem in the CORS configuration:\n  - crossorigin: missing"
+    ):
         CORSConfig()
 
 
@@ -568,19 +572,41 @@ def test_config_error_is_value_error() -> None:
     "kwargs",
     [
         pytest.param({"allow_origins": ["*"]}, id="public"),
-        pytest.param({"allow_origins": ["http://localhost:*"], "allow_credentials": True}, id="localhost credentials"),
-        pytest.param({"allow_origins": ["http://127.0.0.1:8000"], "allow_credentials": True}, id="ipv4 loopback credentials"),
-        pytest.param({"allow_origins": ["http://[::1]"], "allow_credentials": True}, id="ipv6 loopback credentials"),
-        pytest.param({"allow_origins": ["http://x.localhost"], "allow_credentials": True}, id="localhost subdomain credentials"),
         pytest.param(
-            {"allow_origins": ["http://a.example"], "allow_credentials": True, "dangerously_allow_insecure_origins": True},
+            {"allow_origins": ["http://localhost:*"], "allow_credentials": True},
+            id="localhost credentials",
+        ),
+        pytest.param(
+            {"allow_origins": ["http://127.0.0.1:8000"], "allow_credentials": True},
+            id="ipv4 loopback credentials",
+        ),
+        pytest.param(
+            {"allow_origins": ["http://[::1]"], "allow_credentials": True},
+            id="ipv6 loopback credentials",
+        ),
+        pytest.param(
+            {"allow_origins": ["http://x.localhost"], "allow_credentials": True},
+            id="localhost subdomain credentials",
+        ),
+        pytest.param(
+            {
+                "allow_origins": ["http://a.example"],
+                "allow_credentials": True,
+                "dangerously_allow_insecure_origins": True,
+            },
             id="insecure opt-in",
         ),
         pytest.param(
-            {"allow_origins": ["https://*.github.io"], "allow_credentials": True, "dangerously_allow_public_suffix_wildcards": True},
+            {
+                "allow_origins": ["https://*.github.io"],
+                "allow_credentials": True,
+                "dangerously_allow_public_suffix_wildcards": True,
+            },
             id="public suffix opt-in",
         ),
-        pytest.param({"allow_origins": ["https://*.github.io"]}, id="public suffix without credentials"),
+        pytest.param(
+            {"allow_origins": ["https://*.github.io"]}, id="public suffix without credentials"
+        ),
         pytest.param({"allow_origins": ["http://a.example"]}, id="insecure without credentials"),
         pytest.param({"allow_origin_regex": r"https://.*\.a\.example"}, id="regex only"),
         pytest.param({"allow_origin_predicate": allow_all}, id="predicate only"),
@@ -589,18 +615,24 @@ def test_config_error_is_value_error() -> None:
         pytest.param({"allow_origins": A, "max_age": None}, id="max_age None"),
         pytest.param({"allow_origins": A, "preflight_status": 200}, id="preflight_status 200"),
         pytest.param({"allow_origins": A, "preflight_status": 299}, id="preflight_status 299"),
-        pytest.param({"allow_origins": A, "allow_methods": ["*"], "allow_headers": ["*"]}, id="stars"),
-        pytest.param({"allow_origins": A, "expose_headers": ["*"]}, id="expose star without credentials"),
-        pytest.param({"allow_origins": A, "allow_methods": ["CONNECTS"]}, id="longer than a forbidden method"),
+        pytest.param(
+            {"allow_origins": A, "allow_methods": ["*"], "allow_headers": ["*"]}, id="stars"
+        ),
+        pytest.param(
+            {"allow_origins": A, "expose_headers": ["*"]}, id="expose star without credentials"
+        ),
+        pytest.param(
+            {"allow_origins": A, "allow_methods": ["CONNECTS"]}, id="longer than a forbidden method"
+        ),
     ],
-)  # fmt: skip
+)
 def test_valid(kwargs: dict[str, Any]) -> None:
     """Valid configurations construct without error."""
     CORSConfig(**kwargs)
 
 
 def test_normalisation() -> None:
-    """Lists become sorted, de-duplicated tuples; header names lower-case; methods Fetch-normalised."""
+    """Lists become sorted unique tuples, header names lower-case, methods Fetch-normalised."""
     config = CORSConfig(
         allow_origins=["https://b.example", "https://a.example", "https://a.example"],
         allow_methods=["put", "PATCH", "patch", "get", "PUT"],
@@ -625,8 +657,12 @@ def test_normalisation() -> None:
 
 def test_equal_configs_hash_equal() -> None:
     """Configs equal after normalisation are equal and hash alike; usable as dict keys."""
-    one = CORSConfig(allow_origins=["https://b.example", "https://a.example"], allow_headers=["X-A"])
-    two = CORSConfig(allow_origins=("https://a.example", "https://b.example"), allow_headers={"x-a"})
+    one = CORSConfig(
+        allow_origins=["https://b.example", "https://a.example"], allow_headers=["X-A"]
+    )
+    two = CORSConfig(
+        allow_origins=("https://a.example", "https://b.example"), allow_headers={"x-a"}
+    )
     assert one == two
     assert hash(one) == hash(two)
     assert {one: 1}[two] == 1
@@ -685,7 +721,11 @@ def test_starlette_defaults() -> None:
     }
     ours = {f.name: f.default for f in dataclasses.fields(CORSConfig)}
     assert {name: ours[name] for name in theirs} == theirs
-    assert {name: ours[name] for name in set(ours) - set(theirs) if not name.startswith("prot") and name != "public_origin"} == {
+    assert {
+        name: ours[name]
+        for name in set(ours) - set(theirs)
+        if not name.startswith("prot") and name != "public_origin"
+    } == {
         "allow_origin_predicate": None,
         "preflight_status": 204,
         "debug": False,

@@ -21,7 +21,7 @@ Headers = list[tuple[bytes, bytes]]
 
 def test_safelisted_request_names() -> None:
     """The always-accepted ACRH names are exactly Fetch's four safelisted names (C4)."""
-    assert SAFELISTED_REQUEST == {"accept", "accept-language", "content-language", "content-type"}
+    assert {"accept", "accept-language", "content-language", "content-type"} == SAFELISTED_REQUEST
 
 
 @pytest.mark.parametrize(
@@ -65,12 +65,12 @@ def _names(*names: str) -> list[bytes]:
         pytest.param([b"," * MAX_ACRH_EMPTY], None, id="empty elements over budget by 1"),
         pytest.param([b"a" * MAX_ACRH_BYTES], [b"a" * MAX_ACRH_BYTES], id="bytes at budget"),
         pytest.param([b"a" * (MAX_ACRH_BYTES + 1)], None, id="bytes over budget by 1"),
-        pytest.param(
-            [b"a" * 2048, b"b" * 2049], None, id="bytes over budget across lines"
-        ),
+        pytest.param([b"a" * 2048, b"b" * 2049], None, id="bytes over budget across lines"),
         pytest.param([b"," * (1 << 20)], None, id="1 MiB of commas"),
         pytest.param([b"a" + b" " * (1 << 20) + b"b"], None, id="1 MiB of spaces"),
-        pytest.param([b"A," * (MAX_ACRH_NAMES - 1) + b"A"], [b"a"] * MAX_ACRH_NAMES, id="names at budget"),
+        pytest.param(
+            [b"A," * (MAX_ACRH_NAMES - 1) + b"A"], [b"a"] * MAX_ACRH_NAMES, id="names at budget"
+        ),
         pytest.param([b"A," * MAX_ACRH_NAMES + b"A"], None, id="names over budget by 1"),
         pytest.param(
             [b"a," * MAX_ACRH_NAMES + b"a"],
@@ -90,7 +90,7 @@ def _names(*names: str) -> list[bytes]:
         pytest.param([b"x-\xff"], None, id="invalid utf-8"),
         pytest.param([b'"x-foo"'], None, id="quoted"),
     ],
-)  # fmt: skip
+)
 def test_split_acrh(lines: list[bytes], expected: list[bytes] | None) -> None:
     """ACRH is tolerant in case, order, whitespace and empty elements, but bounded."""
     assert split_acrh(lines) == expected
@@ -136,7 +136,11 @@ ACAO = (b"access-control-allow-origin", b"https://a.example")
             id="first vary line gets the token",
         ),
         pytest.param(
-            [(b"vary", b"origin")], [], b"Origin", [(b"vary", b"origin")], id="origin already listed"
+            [(b"vary", b"origin")],
+            [],
+            b"Origin",
+            [(b"vary", b"origin")],
+            id="origin already listed",
         ),
         pytest.param(
             [(b"vary", b"Accept"), (b"vary", b"Origin")],

@@ -66,16 +66,24 @@ def matcher(patterns: list[str], regex: str | None = None) -> OriginMatcher:
         pytest.param(
             ["https://*.b.example:8443"], "https://x.b.example:8443", True, id="wildcard port"
         ),
-        pytest.param(["https://*.b.example:8443"], "https://x.b.example", False, id="wildcard port missing"),
-        pytest.param(["https://*.b.example:*"], "https://x.b.example:1", True, id="wildcard any port"),
-        pytest.param(["https://*.b.example:*"], "https://x.b.example", True, id="wildcard any port none"),
-        pytest.param(["https://*.b.example:*"], "https://b.example:1", False, id="wildcard any port apex"),
+        pytest.param(
+            ["https://*.b.example:8443"], "https://x.b.example", False, id="wildcard port missing"
+        ),
+        pytest.param(
+            ["https://*.b.example:*"], "https://x.b.example:1", True, id="wildcard any port"
+        ),
+        pytest.param(
+            ["https://*.b.example:*"], "https://x.b.example", True, id="wildcard any port none"
+        ),
+        pytest.param(
+            ["https://*.b.example:*"], "https://b.example:1", False, id="wildcard any port apex"
+        ),
         pytest.param(["https://*.example"], "https://1.2.3.4", False, id="wildcard vs ipv4"),
         pytest.param(["http://[::1]:*"], "http://[::1]:8000", True, id="ipv6 any port"),
         pytest.param(["http://127.0.0.1:*"], "http://127.0.0.1:8000", True, id="ipv4 any port"),
         pytest.param(["http://127.0.0.1:*"], "http://127.0.0.10:8000", False, id="ipv4 prefix"),
     ],
-)  # fmt: skip
+)
 def test_matches(patterns: list[str], origin: str, expected: bool) -> None:
     """A request origin matches exactly the patterns that allow it, byte for byte."""
     assert matcher(patterns).matches(origin.encode("latin-1")) is expected

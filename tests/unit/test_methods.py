@@ -9,7 +9,7 @@ from crossorigin._methods import FORBIDDEN, SAFELISTED, is_forbidden, is_token, 
 
 def test_safelisted_and_forbidden_sets() -> None:
     """The safelisted and forbidden sets are exactly Fetch's."""
-    assert (SAFELISTED, FORBIDDEN) == ({"GET", "HEAD", "POST"}, {"CONNECT", "TRACE", "TRACK"})
+    assert ({"GET", "HEAD", "POST"}, {"CONNECT", "TRACE", "TRACK"}) == (SAFELISTED, FORBIDDEN)
 
 
 @pytest.mark.parametrize(

@@ -214,15 +214,9 @@ def test_parse_pattern_accepts(text: str, expected: OriginPattern) -> None:
             "did you mean 'https://a.example'?",
             id="user info",
         ),
-        pytest.param(
-            "https://a.example:0", "invalid", PORT_RANGE, "", id="port 0"
-        ),
-        pytest.param(
-            "https://a.example:65536", "invalid", PORT_RANGE, "", id="port 65536"
-        ),
-        pytest.param(
-            "https://a.example:08080", "invalid", PORT_RANGE, "", id="port leading zero"
-        ),
+        pytest.param("https://a.example:0", "invalid", PORT_RANGE, "", id="port 0"),
+        pytest.param("https://a.example:65536", "invalid", PORT_RANGE, "", id="port 65536"),
+        pytest.param("https://a.example:08080", "invalid", PORT_RANGE, "", id="port leading zero"),
         pytest.param(
             "http://[0:0:0:0:0:0:0:1]",
             "invalid",
@@ -273,13 +267,33 @@ def test_parse_pattern_accepts(text: str, expected: OriginPattern) -> None:
             id="label too long by 1",
         ),
         pytest.param("*://a.example", "invalid", "the scheme is not valid", "", id="star scheme"),
-        pytest.param("1http://a.example", "invalid", "the scheme is not valid", "", id="digit scheme"),
-        pytest.param("https://*example.com", "invalid", WILDCARD_WHAT, WILDCARD_FIX, id="partial label wildcard"),
-        pytest.param("https://a.*.example.com", "invalid", WILDCARD_WHAT, WILDCARD_FIX, id="inner wildcard"),
-        pytest.param("https://*.*.example.com", "invalid", WILDCARD_WHAT, WILDCARD_FIX, id="double wildcard"),
+        pytest.param(
+            "1http://a.example", "invalid", "the scheme is not valid", "", id="digit scheme"
+        ),
+        pytest.param(
+            "https://*example.com",
+            "invalid",
+            WILDCARD_WHAT,
+            WILDCARD_FIX,
+            id="partial label wildcard",
+        ),
+        pytest.param(
+            "https://a.*.example.com", "invalid", WILDCARD_WHAT, WILDCARD_FIX, id="inner wildcard"
+        ),
+        pytest.param(
+            "https://*.*.example.com", "invalid", WILDCARD_WHAT, WILDCARD_FIX, id="double wildcard"
+        ),
         pytest.param("https://*", "invalid", WILDCARD_WHAT, WILDCARD_FIX, id="bare wildcard host"),
-        pytest.param("https://a.example:*:*", "invalid", WILDCARD_WHAT, WILDCARD_FIX, id="double any port"),
-        pytest.param("https://a.example:8*", "invalid", WILDCARD_WHAT, WILDCARD_FIX, id="partial port wildcard"),
+        pytest.param(
+            "https://a.example:*:*", "invalid", WILDCARD_WHAT, WILDCARD_FIX, id="double any port"
+        ),
+        pytest.param(
+            "https://a.example:8*",
+            "invalid",
+            WILDCARD_WHAT,
+            WILDCARD_FIX,
+            id="partial port wildcard",
+        ),
         pytest.param(
             "https://*.127.0.0.1",
             "invalid",
@@ -295,7 +309,7 @@ def test_parse_pattern_accepts(text: str, expected: OriginPattern) -> None:
             id="wildcard over nothing",
         ),
     ],
-)  # fmt: skip
+)
 def test_parse_pattern_rejects(text: str, reason: str, what: str, fix: str) -> None:
     """Invalid patterns raise PatternError with the exact explanation and fix hint."""
     with pytest.raises(PatternError) as info:
@@ -370,12 +384,20 @@ def _max_origin() -> str:
         pytest.param("https://a.example", Origin("https", "a.example", None), id="plain"),
         pytest.param(b"https://a.example", Origin("https", "a.example", None), id="bytes"),
         pytest.param("https://a.example:8443", Origin("https", "a.example", 8443), id="port"),
-        pytest.param("http://a.example:443", Origin("http", "a.example", 443), id="cross default port"),
-        pytest.param("http://a_b.example", Origin("http", "a_b.example", None), id="underscore label"),
+        pytest.param(
+            "http://a.example:443", Origin("http", "a.example", 443), id="cross default port"
+        ),
+        pytest.param(
+            "http://a_b.example", Origin("http", "a_b.example", None), id="underscore label"
+        ),
         pytest.param("http://1.2.3.4", Origin("http", "1.2.3.4", None), id="ipv4 canonical"),
         pytest.param("http://[::1]:8000", Origin("http", "[::1]", 8000), id="ipv6 canonical"),
-        pytest.param("http://[2001:db8::1]", Origin("http", "[2001:db8::1]", None), id="ipv6 compressed"),
-        pytest.param("https://a.example:65535", Origin("https", "a.example", 65535), id="port 65535"),
+        pytest.param(
+            "http://[2001:db8::1]", Origin("http", "[2001:db8::1]", None), id="ipv6 compressed"
+        ),
+        pytest.param(
+            "https://a.example:65535", Origin("https", "a.example", 65535), id="port 65535"
+        ),
         pytest.param(
             _max_origin(), Origin("s" * 64, _longest_host(), 65535), id="longest possible origin"
         ),
@@ -413,7 +435,7 @@ def _max_origin() -> str:
         pytest.param(_max_origin() + "5", None, id="too long by 1"),
         pytest.param("https://" + "a" * 65536, None, id="64 KiB"),
     ],
-)  # fmt: skip
+)
 def test_parse_origin(value: str | bytes, expected: Origin | None) -> None:
     """Only syntactically valid serialized origins parse; everything else is None."""
     assert parse_origin(value) == expected
