@@ -76,10 +76,6 @@ def _names(*names: str) -> list[bytes]:
             [b"a," * MAX_ACRH_NAMES + b"a"],
             None,
             id="browser-form names over budget by 1",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="core bug: the canonical fast path skips MAX_ACRH_NAMES (returns 129 names)",
-            ),
         ),
         pytest.param([b"x foo"], None, id="space inside a name"),
         pytest.param([b"x-foo;q=1"], None, id="semicolon"),
