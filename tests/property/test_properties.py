@@ -172,3 +172,43 @@ def test_split_acrh_never_raises_and_is_bounded(lines: list[bytes]) -> None:
 def test_split_acrh_browser_form_round_trips(names: list[bytes]) -> None:
     """A browser-shaped ACRH value splits back into exactly its names."""
     assert split_acrh([b",".join(names)]) == names
+
+
+@st.composite
+def near_miss_patterns(draw: st.DrawFn) -> str:
+    """A pattern a user might plausibly write wrong: case, slash, path, default port, spaces."""
+    pattern = draw(s.patterns())
+    edit = draw(st.sampled_from(["upper", "slash", "path", "default port", "space", "no scheme"]))
+    if edit == "upper":
+        return pattern.upper()
+    if edit == "slash":
+        return pattern + "/"
+    if edit == "path":
+        return pattern + "/app?x=1#y"
+    if edit == "default port":
+        scheme, rest = pattern.split("://", 1)
+        if rest.endswith(":*"):
+            return pattern
+        if rest.rfind(":") > rest.rfind("]"):
+            rest = rest.rsplit(":", 1)[0]
+        return f"{scheme}://{rest}:{s.DEFAULT_PORTS.get(scheme, 443)}"
+    if edit == "space":
+        return f" {pattern} "
+    # Random character edits find garbage whose hints are wrong too; those cases are pinned
+    # in tests/unit/test_origins.py (test_did_you_mean_hint_is_valid).
+    return pattern.split("://", 1)[1]
+
+
+@SETTINGS
+@given(near_miss_patterns())
+def test_did_you_mean_hints_are_valid_patterns(text: str) -> None:
+    """Whenever a PatternError suggests "did you mean X?", X is itself a valid pattern."""
+    error: PatternError | None = None
+    try:
+        parse_pattern(text)
+    except PatternError as exc:
+        error = exc
+    if error is None or not error.fix.startswith("did you mean "):
+        return
+    suggestion = error.fix.removeprefix("did you mean ").removesuffix("?")[1:-1]
+    assert parse_pattern(suggestion).kind != "any"
