@@ -14,7 +14,9 @@ from crossorigin._config import CORSConfig
 from crossorigin._decisions import Decision, DecisionHook
 from crossorigin._errors import ConfigError, ConfigProblem
 from crossorigin._fetch_types import Verdict
+from crossorigin._live import LivePolicy
 from crossorigin._middleware import CORSMiddleware
+from crossorigin._routing import RoutePolicies
 from crossorigin._types import OriginPredicate
 
 if TYPE_CHECKING:
@@ -27,8 +29,10 @@ __all__ = [
     "ConfigProblem",
     "Decision",
     "DecisionHook",
+    "LivePolicy",
     "OriginPredicate",
     "Report",
+    "RoutePolicies",
     "Verdict",
     "check",
 ]

@@ -9,7 +9,7 @@ every problem into one :class:`~crossorigin.ConfigError` (house rule 1).
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -87,6 +87,23 @@ class CORSConfig:
             raise ConfigError(problems)
         for name, value in normalized.items():
             object.__setattr__(self, name, value)
+
+    @classmethod
+    def from_env(
+        cls, prefix: str = "CORS_", environ: Mapping[str, str] | None = None
+    ) -> CORSConfig:
+        """A config from ``{prefix}{FIELD}`` environment variables (``CORS_ALLOW_ORIGINS``).
+
+        Lists are JSON arrays or comma-separated; booleans ``true``/``false``/``1``/``0``;
+        integers digits (``none`` omits ``max_age``). Unknown ``{prefix}*`` variables, values
+        that do not parse and the config's own problems are reported together in one
+        :class:`~crossorigin.ConfigError`, each naming its variable.
+
+        .. versionadded:: 0.1
+        """
+        from crossorigin._env import from_env
+
+        return from_env(cls, prefix, environ)
 
     def as_dict(self) -> dict[str, Any]:
         """The fields as keyword arguments: ``CORSConfig(**c.as_dict()) == c``."""

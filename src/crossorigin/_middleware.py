@@ -16,9 +16,11 @@ from crossorigin import _headers as h
 from crossorigin import _policy as p
 from crossorigin._config import CORSConfig
 from crossorigin._decisions import DecisionHook, Observer
+from crossorigin._live import LivePolicy
 from crossorigin._origins import parse_origin
 from crossorigin._policy import Header, Policy
 from crossorigin._protect import guard_http, guard_websocket
+from crossorigin._routing import RoutePolicies
 from crossorigin._types import ASGIApp, Message, Receive, Scope, Send
 
 logger = logging.getLogger("crossorigin")
@@ -59,42 +61,61 @@ class CORSMiddleware:
         /,
         config: CORSConfig | None = None,
         *,
+        routes: RoutePolicies | None = None,
+        live: LivePolicy | None = None,
         shadow: CORSConfig | None = None,
         on_decision: DecisionHook | None = None,
         **kwargs: Any,
     ) -> None:
-        if config is None:
-            config = CORSConfig(**kwargs)
-        elif kwargs:
+        chosen = (("config", config), ("routes", routes), ("live", live))
+        given = [name for name, value in chosen if value is not None]
+        if (kwargs and given) or len(given) > 1:
             raise TypeError(
-                "CORSMiddleware takes either config=CORSConfig(...) or Starlette's keyword"
-                f" arguments, not both (got config and {', '.join(sorted(kwargs))})"
+                "CORSMiddleware takes one of config=CORSConfig(...), routes=RoutePolicies(...),"
+                " live=LivePolicy(...) or Starlette's keyword arguments"
+                f" (got {', '.join(given + sorted(kwargs))})"
             )
-        elif not isinstance(config, CORSConfig):
+        if config is not None and not isinstance(config, CORSConfig):
             raise TypeError(f"config must be a crossorigin.CORSConfig, not {type(config).__name__}")
+        if live is None:
+            source = routes if routes is not None else config
+            live = LivePolicy(source if source is not None else CORSConfig(**kwargs))
         self.app = app
-        self.policy = Policy(config)
+        self.live = live
         self._observer = Observer.build(shadow, on_decision)
 
     @property
-    def config(self) -> CORSConfig:
-        """The active configuration."""
-        return self.policy.config
+    def config(self) -> CORSConfig | RoutePolicies:
+        """The active configuration (a :class:`RoutePolicies` when policies are per path)."""
+        return self.live.current
+
+    def select(self, scope: Scope) -> Policy | None:
+        """The compiled policy for a request (``None``: CORS is off for its path)."""
+        state = self.live.state
+        return state.policy if state.router is None else state.router.select(scope)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             # lifespan and websocket pass through untouched (WebSocket handshakes are not
             # subject to CORS: https://fetch.spec.whatwg.org/#websocket-protocol), unless
             # WebSocket protection is on (issue 5).
-            if (
-                scope["type"] == "websocket"
-                and (self.policy.protection is not None or self._observer is not None)
-                and not await guard_websocket(self, self.policy, scope, receive, send)
-            ):
-                return
+            if scope["type"] == "websocket":
+                policy = self.select(scope)
+                if (
+                    policy is not None
+                    and (policy.protection is not None or self._observer is not None)
+                    and not await guard_websocket(self, policy, scope, receive, send)
+                ):
+                    return
             await self.app(scope, receive, send)
             return
-        policy = self.policy
+        # One read of the live state per request: in-flight requests keep the policy they
+        # started with when the application reconfigures (issue 6).
+        state = self.live.state
+        policy = state.policy if state.router is None else state.router.select(scope)
+        if policy is None:
+            await self.app(scope, receive, send)
+            return
         if (policy.protection is not None or self._observer is not None) and not await guard_http(
             self, policy, scope, send
         ):
@@ -226,7 +247,7 @@ class CORSMiddleware:
             # Whether it was malformed or merely unlisted only matters to the log line.
             return p.ORIGIN_NOT_ALLOWED
         if parse_origin(origin) is None:
-            return p.ORIGIN_INVALID
+            return p.why_denied(origin, count)
         try:
             verdict = predicate(origin.decode("ascii"), scope)
             if inspect.isawaitable(verdict):
@@ -275,14 +296,15 @@ def _log_denial(
 ) -> None:
     if not logger.isEnabledFor(logging.DEBUG):
         return
-    if reason == p.ORIGIN_NOT_ALLOWED and parse_origin(origin) is None:
-        reason = p.ORIGIN_INVALID
-    # repr() of bytes escapes CR, LF, NUL and non-ASCII, so a hostile header cannot forge log lines.
+    if reason == p.ORIGIN_NOT_ALLOWED:
+        reason = p.why_denied(origin, 1)
+    # %r of a str escapes CR, LF, NUL and other control characters, so a hostile header cannot
+    # forge log lines; latin-1 maps every byte to one character, so nothing fails to decode.
     logger.debug(
         "crossorigin: %s denied reason=%s origin=%r method=%r path=%r",
         kind,
         reason,
-        origin[:_LOG_LIMIT],
-        (method or b"")[:_LOG_LIMIT] or scope["method"],
+        origin[:_LOG_LIMIT].decode("latin-1"),
+        (method or b"")[:_LOG_LIMIT].decode("latin-1") or scope["method"],
         scope.get("path", "")[:_LOG_LIMIT],
     )

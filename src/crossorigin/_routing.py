@@ -1,0 +1,223 @@
+"""``RoutePolicies``: path-scoped CORS policies, compiled into one first-match-wins regex.
+
+Paths are matched exactly as Starlette's router sees them (``starlette.routing.get_route_path``):
+the raw ASGI ``path`` minus ``root_path``, case-sensitive, with no ``+``-to-space, no second
+percent-decoding and no ``..`` or ``//`` normalisation. flask-cors's path matching did all four
+differently from its router and produced four CVEs (CVE-2024-6839 longest-first ordering,
+CVE-2024-6844 ``+`` unquoted to a space, CVE-2024-6866 case-insensitive matching, and ``../``
+normalisation): a policy must apply to exactly the requests the route it names receives.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from crossorigin._config import CORSConfig
+from crossorigin._errors import ConfigError, ConfigProblem, problem
+
+if TYPE_CHECKING:
+    from crossorigin._policy import Policy
+    from crossorigin._types import Scope
+
+Kind = Literal["exact", "prefix", "template"]
+
+# Starlette's path convertors (starlette/convertors.py), as regexes.
+_CONVERTORS = {
+    "str": "[^/]+",
+    "path": ".*",
+    "int": "[0-9]+",
+    "float": r"[0-9]+(?:\.[0-9]+)?",
+    "uuid": "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+}
+_PARAM = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)(?::([a-zA-Z_][a-zA-Z0-9_]*))?\}")
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    pattern: str
+    kind: Kind
+    regex: str
+    static: str
+    """The literal part before any wildcard or parameter."""
+
+
+def _compile(pattern: str, problems: list[ConfigProblem]) -> _Entry | None:
+    if not isinstance(pattern, str) or not pattern.startswith("/"):
+        problems.append(
+            problem("routes", pattern, "invalid", "a path pattern starts with '/'",
+                    "write e.g. '/api/*', '/health' or '/items/{item_id}'", entry=True)
+        )  # fmt: skip
+        return None
+    body, star = (pattern[:-2], True) if pattern.endswith("/*") else (pattern, False)
+    if "*" in body:
+        problems.append(
+            problem("routes", pattern, "invalid", "'*' is allowed only as a final '/*'",
+                    "use a template such as '/items/{item_id}' for one segment", entry=True)
+        )  # fmt: skip
+        return None
+    parts: list[str] = []
+    end = 0
+    for match in _PARAM.finditer(body):
+        convertor = match.group(2) or "str"
+        if convertor not in _CONVERTORS:
+            problems.append(
+                problem("routes", pattern, "invalid", f"unknown convertor {convertor!r}",
+                        f"use one of {', '.join(sorted(_CONVERTORS))}", entry=True)
+            )  # fmt: skip
+            return None
+        parts.append(re.escape(body[end : match.start()]))
+        parts.append(_CONVERTORS[convertor])
+        end = match.end()
+    tail = body[end:]
+    if "{" in tail or "}" in tail:
+        problems.append(problem("routes", pattern, "invalid", "unbalanced '{' or '}'", entry=True))
+        return None
+    parts.append(re.escape(tail))
+    first_param = _PARAM.search(body)
+    static = body[: first_param.start()] if first_param else body
+    if star:
+        # '/api/*' covers '/api' itself and everything below '/api/', never '/apix'.
+        return _Entry(pattern, "prefix", "".join(parts) + "(?:/.*)?", static)
+    return _Entry(pattern, "template" if first_param else "exact", "".join(parts), static)
+
+
+def _covers(earlier: _Entry, later: _Entry) -> bool:
+    """Whether every path *later* matches is matched by *earlier* (so *later* is unreachable)."""
+    if earlier.regex == later.regex:
+        return True
+    if earlier.kind == "prefix":
+        base = earlier.static
+        return later.static == base or later.static.startswith(base + "/")
+    if later.kind == "exact":
+        return re.fullmatch(earlier.regex, later.static) is not None
+    return False
+
+
+class RoutePolicies:
+    """An ordered table of path patterns → :class:`CORSConfig` (or ``None``: no CORS there).
+
+    The first matching entry wins; paths that match none use *default* (``None``: no CORS).
+    Patterns: exact paths (``"/health"``), prefixes (``"/api/*"`` matches ``/api`` and every
+    path below ``/api/``) and Starlette templates (``"/items/{item_id}"``, ``{p:path}``,
+    ``{n:int}``, ``{x:float}``, ``{u:uuid}``). A duplicate entry, or one that an earlier entry
+    makes unreachable, is a :class:`~crossorigin.ConfigError`: put specific entries first.
+
+    Args:
+        routes: ``(pattern, config)`` pairs in order, or a mapping (insertion order).
+        default: the config for every other path.
+
+    .. versionadded:: 0.1
+    """
+
+    __slots__ = ("_entries", "_regex", "default", "routes")
+
+    routes: tuple[tuple[str, CORSConfig | None], ...]
+    default: CORSConfig | None
+
+    def __init__(
+        self,
+        routes: Mapping[str, CORSConfig | None] | Iterable[tuple[str, CORSConfig | None]],
+        *,
+        default: CORSConfig | None = None,
+    ) -> None:
+        pairs = tuple(routes.items() if isinstance(routes, Mapping) else routes)
+        problems: list[ConfigProblem] = []
+        entries: list[_Entry] = []
+        for pattern, config in pairs:
+            if config is not None and not isinstance(config, CORSConfig):
+                problems.append(
+                    problem("routes", pattern, "invalid", "maps to neither a CORSConfig nor None",
+                            entry=True)
+                )  # fmt: skip
+            entry = _compile(pattern, problems)
+            if entry is None:
+                continue
+            for earlier in entries:
+                if _covers(earlier, entry):
+                    problems.append(_unreachable(entry, earlier))
+                    break
+            else:
+                entries.append(entry)
+        if default is not None and not isinstance(default, CORSConfig):
+            problems.append(problem("default", default, "invalid", "must be a CORSConfig or None"))
+        if problems:
+            raise ConfigError(problems)
+        self.routes = pairs
+        self.default = default
+        self._entries = tuple(entries)
+        alternatives = "|".join(f"(?P<r{i}>{e.regex})" for i, e in enumerate(entries))
+        # One alternation tried left to right: the first entry that matches wins, in C.
+        self._regex = re.compile(alternatives) if entries else None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RoutePolicies):
+            return NotImplemented
+        return (self.routes, self.default) == (other.routes, other.default)
+
+    def __hash__(self) -> int:
+        return hash((self.routes, self.default))
+
+    def __repr__(self) -> str:
+        return f"RoutePolicies({list(self.routes)!r}, default={self.default!r})"
+
+    def index_for(self, path: str) -> int | None:
+        """Index in :attr:`routes` of the entry matching the route *path*; ``None`` for default."""
+        if self._regex is None:
+            return None
+        match = self._regex.fullmatch(path)
+        if match is None:
+            return None
+        return int(match.lastgroup[1:])  # type: ignore[index]
+
+    def config_for(self, path: str) -> CORSConfig | None:
+        """The config that applies to the route *path* (``None``: no CORS)."""
+        index = self.index_for(path)
+        return self.default if index is None else self.routes[index][1]
+
+
+def _unreachable(entry: _Entry, earlier: _Entry) -> ConfigProblem:
+    if entry.regex == earlier.regex:
+        what = f"matches exactly the same paths as the earlier {earlier.pattern!r}"
+        fix = "remove one of them"
+    else:
+        what = f"is unreachable: the earlier {earlier.pattern!r} matches every path it matches"
+        fix = f"put {entry.pattern!r} before {earlier.pattern!r}"
+    return problem("routes", entry.pattern, "incompatible", what, fix, entry=True)
+
+
+def route_path(scope: Scope) -> str:
+    """The path Starlette's router matches: ``path`` minus ``root_path`` (get_route_path)."""
+    path: str = scope["path"]
+    root_path: str = scope.get("root_path", "")
+    if not root_path or not path.startswith(root_path):
+        return path
+    if path == root_path:
+        return ""
+    return path[len(root_path) :] if path[len(root_path)] == "/" else path
+
+
+class Router:
+    """:class:`RoutePolicies` compiled into :class:`Policy` objects, one per distinct config."""
+
+    __slots__ = ("_default", "_policies", "_regex", "source")
+
+    def __init__(self, source: RoutePolicies, compile_policy: dict[CORSConfig, Policy]) -> None:
+        self.source = source
+        self._regex = source._regex
+        self._policies = tuple(
+            None if config is None else compile_policy[config] for _, config in source.routes
+        )
+        self._default = None if source.default is None else compile_policy[source.default]
+
+    def select(self, scope: Scope) -> Policy | None:
+        """The compiled policy for the request's route path (``None``: no CORS)."""
+        regex = self._regex
+        if regex is None:
+            return self._default
+        match = regex.fullmatch(route_path(scope))
+        if match is None:
+            return self._default
+        return self._policies[int(match.lastgroup[1:])]  # type: ignore[index]
