@@ -70,11 +70,24 @@ LAZY_MODULE_BUG = pytest.mark.xfail(
     reason="core bug: lazily exported check/Report keep __module__ 'crossorigin._check'",
 )
 
+NEW_MODULE_BUG = pytest.mark.xfail(
+    strict=True,
+    reason="core bug: __init__ does not set __module__ = 'crossorigin' on LivePolicy and"
+    " RoutePolicies (missing from its rewrite loop)",
+)
+
 
 @pytest.mark.parametrize(
     "name",
     [
-        pytest.param(name, marks=LAZY_MODULE_BUG if name in LAZY else ())
+        pytest.param(
+            name,
+            marks=LAZY_MODULE_BUG
+            if name in LAZY
+            else NEW_MODULE_BUG
+            if name in {"LivePolicy", "RoutePolicies"}
+            else (),
+        )
         for name in crossorigin.__all__
     ],
 )

@@ -526,6 +526,7 @@ def test_debug_log_has_no_raw_control_characters(
         pytest.param(
             "GET", [(b"origin", b"https://a.example/")], "origin_invalid", id="actual, malformed"
         ),
+        pytest.param("GET", [(b"origin", b"null")], "origin_null", id="actual, null"),
         pytest.param(
             "GET", [(b"origin", ALLOWED)] * 2, "origin_multiple", id="actual, two origins"
         ),
@@ -535,7 +536,7 @@ def test_debug_log_has_no_raw_control_characters(
             "origin_not_allowed",
             id="preflight, unlisted",
         ),
-        pytest.param("OPTIONS", preflight(b"null"), "origin_invalid", id="preflight, null"),
+        pytest.param("OPTIONS", preflight(b"null"), "origin_null", id="preflight, null"),
         pytest.param(
             "OPTIONS",
             preflight(ALLOWED, b"PUT", (b"origin", ALLOWED)),
