@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from websockets.sync.client import connect
 
@@ -100,6 +100,7 @@ def make_app(
             Route("/items/", data),
             Route("/auth", auth, methods=["GET", "PUT"]),
             WebSocketRoute("/ws", echo),
+            Mount("/api", routes=[Route("/data", data, methods=["GET", "PUT"])]),
         ],
         lifespan=lifespan,
     )
@@ -259,3 +260,29 @@ def test_gzip_stacked(mode: str, gzip: str) -> None:
     assert headers == {k: v for k, v in ACTUAL.items() if k != "vary"}
     assert plain.text == BIG
     assert "origin" in plain.headers["vary"].lower()
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT"])
+def test_mounted_routes(live: tuple[str, list[int]], method: str) -> None:
+    """Routes under a Mount get the same CORS headers; their preflights never reach the app."""
+    url, box = live
+    with client(url) as http:
+        response = http.request(method, "/api/data", headers={"origin": ORIGIN})
+        before = box[0]
+        preflight = http.options("/api/data", headers=PREFLIGHT_HEADERS)
+    assert (response.status_code, cors_headers(response.headers)) == (200, ACTUAL)
+    assert (preflight.status_code, cors_headers(preflight.headers)) == (204, PREFLIGHT)
+    assert box[0] == before
+
+
+def test_middleware_on_a_mounted_sub_app() -> None:
+    """CORSMiddleware wrapping a mounted sub-application applies to that mount only."""
+    sub = CORSMiddleware(Starlette(routes=[Route("/data", data)]), config=CORSConfig(**CONFIG))
+    app = Starlette(routes=[Mount("/sub", app=sub), Route("/other", data)])
+    with serve(app) as url, client(url) as http:
+        inside = http.get("/sub/data", headers={"origin": ORIGIN})
+        preflight = http.options("/sub/data", headers=PREFLIGHT_HEADERS)
+        outside = http.get("/other", headers={"origin": ORIGIN})
+    assert (inside.status_code, cors_headers(inside.headers)) == (200, ACTUAL)
+    assert (preflight.status_code, cors_headers(preflight.headers)) == (204, PREFLIGHT)
+    assert (outside.status_code, cors_headers(outside.headers)) == (200, {})
