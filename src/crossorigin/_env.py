@@ -75,6 +75,7 @@ def from_env(
     variables = {prefix + name.upper(): name for name in names}
     problems: list[ConfigProblem] = []
     values: dict[str, Any] = {}
+    failed: set[str] = set()
     for var in sorted(k for k in env if k.startswith(prefix)):
         name = variables.get(var)
         if name is None:
@@ -83,13 +84,17 @@ def from_env(
             problems.append(problem(var, env[var], "invalid", "is not a crossorigin setting", fix))
             continue
         kind = "bool" if str(names[name]) == "bool" else "other"
+        before = len(problems)
         value = _parse(name, var, env[var], kind, problems)
-        if value is not None or name in _OPTIONAL:
+        if len(problems) > before:
+            failed.add(name)
+        elif value is not None or name in _OPTIONAL:
             values[name] = value
     try:
         config = cls(**values)
     except ConfigError as error:
-        problems.extend(_renamed(p, prefix) for p in error.problems)
+        # A field whose variable did not parse is reported once, not again as "missing".
+        problems.extend(_renamed(p, prefix) for p in error.problems if p.field not in failed)
     if problems:
         raise ConfigError(problems)
     return config

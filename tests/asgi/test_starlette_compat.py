@@ -630,7 +630,7 @@ def test_starlette_cors_disallowed_preflight(caplog: pytest.LogCaptureFixture) -
     )
 
 
-def test_starlette_preflight_allows_request_origin_if_origins_wildcard_and_credentials_allowed() -> None:  # noqa: E501  # fmt: skip
+def test_starlette_preflight_allows_request_origin_if_origins_wildcard_and_credentials_allowed() -> None:  # fmt: skip
     """``["*"]`` + credentials is refused; a listed origin gets the credentialed preflight."""
     # DIFFERENCE: wildcard-with-credentials
     with pytest.raises(ConfigError):
