@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 
 import httpx
@@ -21,6 +22,15 @@ def cors_headers(headers: httpx.Headers | Mapping[str, str]) -> dict[str, str]:
         if name.startswith("access-control-") or name == "vary":
             out[name] = f"{out[name]}, {value}" if name in out else value
     return out
+
+
+@pytest.fixture(autouse=True)
+def _uvicorn_logs_reach_caplog() -> None:
+    """Servers started with uvicorn's default log config set ``propagate = False`` on its
+    loggers for the rest of the process; tests that read the server's error log via caplog
+    need the records to reach the root logger again."""
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).propagate = True
 
 
 @pytest.fixture

@@ -38,11 +38,6 @@ def test_all_is_sorted() -> None:
     assert crossorigin.__all__ == sorted(set(crossorigin.__all__))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: crossorigin/__init__.py leaks typing's Any and TYPE_CHECKING as public"
-    " attributes (import them as private names)",
-)
 def test_all_is_complete() -> None:
     """__all__ lists exactly the public names of the package."""
     assert set(crossorigin.__all__) == public_names()
@@ -65,31 +60,9 @@ def test_contract_names_are_exported() -> None:
     } <= set(crossorigin.__all__)
 
 
-LAZY_MODULE_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="core bug: lazily exported check/Report keep __module__ 'crossorigin._check'",
-)
-
-NEW_MODULE_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="core bug: __init__ does not set __module__ = 'crossorigin' on LivePolicy and"
-    " RoutePolicies (missing from its rewrite loop)",
-)
-
-
 @pytest.mark.parametrize(
     "name",
-    [
-        pytest.param(
-            name,
-            marks=LAZY_MODULE_BUG
-            if name in LAZY
-            else NEW_MODULE_BUG
-            if name in {"LivePolicy", "RoutePolicies"}
-            else (),
-        )
-        for name in crossorigin.__all__
-    ],
+    [pytest.param(name, id=name) for name in crossorigin.__all__],
 )
 def test_public_module_name(name: str) -> None:
     """Public classes and functions say they live in ``crossorigin``; aliases are typing aliases."""

@@ -8,7 +8,8 @@ Public API (everything else lives in private ``_`` modules)::
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from crossorigin._config import CORSConfig
 from crossorigin._decisions import Decision, DecisionHook
@@ -19,7 +20,7 @@ from crossorigin._middleware import CORSMiddleware
 from crossorigin._routing import RoutePolicies
 from crossorigin._types import OriginPredicate
 
-if TYPE_CHECKING:
+if _TYPE_CHECKING:
     from crossorigin._check import Report, check
 
 __all__ = [
@@ -37,19 +38,16 @@ __all__ = [
     "check",
 ]
 
-for _name in (
-    "CORSConfig",
-    "CORSMiddleware",
-    "ConfigError",
-    "ConfigProblem",
-    "Decision",
-    "Verdict",
-):
-    globals()[_name].__module__ = "crossorigin"
-del _name
+# Reprs, tracebacks and docs show the public path (httpx does the same).
+for _public in (
+    CORSConfig, CORSMiddleware, ConfigError, ConfigProblem, Decision, LivePolicy, RoutePolicies,
+    Verdict,
+):  # fmt: skip
+    _public.__module__ = "crossorigin"
+del _public
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _Any:
     # Computed lazily: importlib.metadata costs milliseconds at import time (structlog does this).
     if name == "__version__":
         from importlib.metadata import version
@@ -59,5 +57,6 @@ def __getattr__(name: str) -> Any:
         # They need httpx, which only the [cli] extra installs.
         from crossorigin import _check
 
+        _check.check.__module__ = _check.Report.__module__ = "crossorigin"
         return getattr(_check, name)
     raise AttributeError(f"module 'crossorigin' has no attribute {name!r}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -191,6 +192,12 @@ def _url_ipv4(host: str) -> str | None:
 
 def parse_pattern(text: str) -> OriginPattern:
     """Parse one ``allow_origins`` entry strictly; raise :class:`PatternError` with a fix."""
+    return _parse_pattern(text, hints=True)
+
+
+def _parse_pattern(text: str, *, hints: bool) -> OriginPattern:
+    # hints=False when checking a suggestion: its own hints are never shown (no recursion).
+    mean = _did_you_mean if hints else _no_hint
     if text == "*":
         return OriginPattern("any")
     if text == "null":
@@ -205,20 +212,20 @@ def parse_pattern(text: str) -> OriginPattern:
             "file: URLs have an opaque origin that browsers send as null", "remove it", "prohibited"
         )
     if text != text.strip():
-        raise PatternError("origins contain no whitespace", f"did you mean {text.strip()!r}?")
+        raise PatternError("origins contain no whitespace", mean(text.strip(), text))
     scheme, sep, rest = text.partition("://")
     if not sep:
-        raise PatternError("an origin starts with a scheme", f"did you mean {_suggest(text)!r}?")
+        raise PatternError("an origin starts with a scheme", mean(_suggest(text), text))
     if "/" in rest or "?" in rest or "#" in rest:
         raise PatternError(
-            "an origin has no path, query or trailing slash", f"did you mean {_suggest(text)!r}?"
+            "an origin has no path, query or trailing slash", mean(_suggest(text), text)
         )
     if "@" in rest:
-        raise PatternError("an origin has no user info", f"did you mean {_suggest(text)!r}?")
+        raise PatternError("an origin has no user info", mean(_suggest(text), text))
     if text != text.lower() or not text.isascii():
         raise PatternError(
             "browsers send origins in lower case, with IDN hosts in punycode",
-            f"did you mean {_suggest(text)!r}?",
+            mean(_suggest(text), text),
         )
     kind: Kind = "exact"
     if rest.startswith("*."):
@@ -231,7 +238,7 @@ def parse_pattern(text: str) -> OriginPattern:
         port = 0
     origin = parse_origin(f"{scheme}://{rest}")
     if origin is None or "*" in rest:
-        return _explain_invalid(text, scheme, rest)
+        return _explain_invalid(text, scheme, rest, mean)
     if port != ANY_PORT:
         port = origin.port  # type: ignore[assignment]
     if kind == "subdomains" and origin.is_ip:
@@ -239,7 +246,13 @@ def parse_pattern(text: str) -> OriginPattern:
     return OriginPattern(kind, scheme, origin.host, port)
 
 
-def _explain_invalid(text: str, scheme: str, rest: str) -> OriginPattern:
+def _no_hint(suggestion: str, text: str) -> str:
+    return ""
+
+
+def _explain_invalid(
+    text: str, scheme: str, rest: str, mean: Callable[[str, str], str]
+) -> OriginPattern:
     if "*" in rest:
         raise PatternError(
             "'*' is allowed only as a whole leading label ('https://*.example.com') or as the"
@@ -248,19 +261,30 @@ def _explain_invalid(text: str, scheme: str, rest: str) -> OriginPattern:
         )
     if not re.fullmatch(r"[a-z][a-z0-9+.\-]*", scheme):
         raise PatternError("the scheme is not valid")
-    host, _, port = rest.rpartition(":") if not rest.endswith("]") else (rest, "", "")
+    host, _, port = (
+        rest.rpartition(":") if ":" in rest and not rest.endswith("]") else (rest, "", "")
+    )
     if port and port.isdigit():
         number = int(port)
         if DEFAULT_PORTS.get(scheme) == number:
             raise PatternError(
                 f"browsers omit the default port {number} of {scheme}",
-                f"did you mean {_suggest(text)!r}?",
+                mean(_suggest(text), text),
             )
         if number == 0 or number > 65535 or port[0] == "0":
             raise PatternError("the port must be a number from 1 to 65535 without leading zeros")
     else:
         host = rest
     why = _check_host(host) or "the host is not valid"
-    suggestion = _suggest(text)
-    fix = f"did you mean {suggestion!r}?" if parse_origin(suggestion) and suggestion != text else ""
-    raise PatternError(why, fix)
+    raise PatternError(why, mean(_suggest(text), text))
+
+
+def _did_you_mean(suggestion: str, text: str) -> str:
+    """A "did you mean" hint, only when *suggestion* is itself a valid pattern."""
+    if suggestion == text:
+        return ""
+    try:
+        _parse_pattern(suggestion, hints=False)
+    except PatternError:
+        return ""
+    return f"did you mean {suggestion!r}?"

@@ -272,11 +272,6 @@ def test_parse_pattern_accepts(text: str, expected: OriginPattern) -> None:
             "IPv4 address is not in canonical dotted-decimal form",
             "did you mean 'http://127.0.0.1'?",
             id="ipv4 single number",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="core bug: _explain_invalid takes a colon-less host for a port and says"
-                " 'the port must be a number from 1 to 65535 without leading zeros'",
-            ),
         ),
         pytest.param(
             "http://" + "a" * (MAX_HOST + 1),
@@ -365,17 +360,10 @@ def test_parse_pattern_rejects(text: str, reason: str, what: str, fix: str) -> N
         pytest.param(
             "http:///0.0.0.0",
             id="empty authority",
-            marks=pytest.mark.xfail(
-                strict=True, reason="core bug: hint is 'did you mean 'http://'?', not a pattern"
-            ),
         ),
         pytest.param(
             "http:a//0.0.0.0",
             id="colon in scheme",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="core bug: hint is 'did you mean 'https://http:a'?', not a pattern",
-            ),
         ),
         pytest.param(
             "http://127.0.0.01",
