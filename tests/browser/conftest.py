@@ -234,12 +234,13 @@ RUN: dict[str, Any] = {"expected": 0, "passed": 0}
 
 @pytest.fixture
 def verdict() -> Any:
-    """``verdict(row, engine_name, allowed)`` records one cell of docs/browser-matrix.md."""
+    """``verdict(row, engine_name, allowed, note="")`` records one cell of the matrix page."""
 
-    def record(row: str, engine_name: str, allowed: bool) -> None:
+    def record(row: str, engine_name: str, allowed: bool, note: str = "") -> None:
         if row not in ROW_ORDER:
             ROW_ORDER.append(row)
-        VERDICTS[row, engine_name] = "allowed" if allowed else "blocked"
+        cell = "allowed" if allowed else "blocked"
+        VERDICTS[row, engine_name] = f"{cell} ({note})" if note else cell
 
     return record
 
