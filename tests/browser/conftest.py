@@ -169,7 +169,8 @@ class Topology:
 def topology() -> Iterator[Topology]:
     api = Api()
     with (
-        serve(api, both_families=True) as api_port,
+        # No uvicorn-added date/server headers: the record is then exactly what went on the wire.
+        serve(api, both_families=True, server_header=False, date_header=False) as api_port,
         serve(page_app, both_families=True) as page_port,
         serve(page_app, both_families=True) as other_port,
     ):
@@ -234,12 +235,13 @@ RUN: dict[str, Any] = {"expected": 0, "passed": 0}
 
 @pytest.fixture
 def verdict() -> Any:
-    """``verdict(row, engine_name, allowed)`` records one cell of docs/browser-matrix.md."""
+    """``verdict(row, engine_name, allowed, note="")`` records one cell of the matrix page."""
 
-    def record(row: str, engine_name: str, allowed: bool) -> None:
+    def record(row: str, engine_name: str, allowed: bool, note: str = "") -> None:
         if row not in ROW_ORDER:
             ROW_ORDER.append(row)
-        VERDICTS[row, engine_name] = "allowed" if allowed else "blocked"
+        cell = "allowed" if allowed else "blocked"
+        VERDICTS[row, engine_name] = f"{cell} ({note})" if note else cell
 
     return record
 
@@ -280,7 +282,9 @@ def write_matrix(path: Path) -> None:
         "edit by hand. Each row is a scenario of the real-browser suite, each cell what the engine",
         "did with the page's `fetch()`: **allowed** (the page read the response) or **blocked**",
         "(the fetch rejected). Every test also asserts the exact `access-control-*` headers the",
-        "server sent. `firefox-strict` is Firefox with",
+        "server sent, and for the rows of `tests/scenarios.py` that `crossorigin._fetch` (the",
+        "browser side of Fetch, from the standard) predicts the engine's verdict from those",
+        "headers. `firefox-strict` is Firefox with",
         f"`{engines.STRICT_AUTHORIZATION_PREF}=false` (the Fetch rule that `*` never",
         "covers `Authorization`), run for the Authorization scenarios only.",
         "",

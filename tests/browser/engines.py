@@ -78,7 +78,15 @@ class Session:
 
     def run(self, page_url: str, js: str, arg: Any = None) -> Any:
         """Navigate to *page_url*, await ``(js)(arg)`` there and return its result."""
+        self.open(page_url)
+        return self.evaluate(js, arg)
+
+    def open(self, page_url: str) -> None:
+        """Navigate to *page_url* and wait for its load event."""
         self._navigate(page_url)
+
+    def evaluate(self, js: str, arg: Any = None) -> Any:
+        """Await ``(js)(arg)`` in the current page (e.g. click a button, await its result)."""
         return json.loads(self._eval(_expression(js, arg)))
 
     def wait_console(self, pattern: str, timeout: float = 3.0) -> str | None:
