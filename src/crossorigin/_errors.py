@@ -33,9 +33,16 @@ class ConfigProblem:
         return self.message
 
 
-def problem(field: str, value: object, reason: Reason, what: str, fix: str = "") -> ConfigProblem:
-    """Build a :class:`ConfigProblem` whose message follows the house error grammar."""
-    text = f"crossorigin: {reason} {field} {value!r}: {what}"
+def problem(
+    field: str, value: object, reason: Reason, what: str, fix: str = "", *, entry: bool = False
+) -> ConfigProblem:
+    """Build a :class:`ConfigProblem` whose message follows the house error grammar.
+
+    *entry* says that *value* is one element of the list *field* ("allow_origins entry ...");
+    ``ConfigProblem.field`` is always the field's own name.
+    """
+    thing = f"{field} entry" if entry else field
+    text = f"crossorigin: {reason} {thing} {value!r}: {what}"
     if fix:
         text += f"; {fix}"
     return ConfigProblem(field=field, value=value, reason=reason, message=text)

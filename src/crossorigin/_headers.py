@@ -138,25 +138,32 @@ def merge_response_headers(
     the first line, and an app's ``Vary`` must never be clobbered (jub0bs/cors middleware.go,
     "we must add (rather than set) a Vary header").
     """
+    # ASGI requires lower-case response header names
+    # (https://asgi.readthedocs.io/en/latest/specs/www.html#response-start-send-event), so
+    # names are compared as they are, without a per-header lower().
     out: list[tuple[bytes, bytes]] = []
     vary_at = -1
     for name, value in raw:
-        lower = name.lower()
-        if lower.startswith(_OWNED_PREFIX):
+        if name.startswith(_OWNED_PREFIX):
             continue
-        if lower == VARY and vary_at < 0:
+        if name == VARY and vary_at < 0:
             vary_at = len(out)
         out.append((name, value))
     if vary:
         if vary_at < 0:
             out.append((VARY, vary))
         else:
-            existing = [value for name, value in out if name.lower() == VARY]
-            for token in vary.split(b", "):
-                if not vary_has(existing, token.lower()):
-                    name, value = out[vary_at]
-                    value = value + b", " + token if value.strip(_OWS) else token
-                    out[vary_at] = (name, value)
-                    existing[0] = value
+            _merge_vary(out, vary_at, vary)
     out.extend(cors)
     return out
+
+
+def _merge_vary(out: list[tuple[bytes, bytes]], at: int, vary: bytes) -> None:
+    """Append each token of *vary* to the ``Vary`` line at *at* unless already listed."""
+    existing = [value for name, value in out if name == VARY]
+    for token in vary.split(b", "):
+        if not vary_has(existing, token.lower()):
+            name, value = out[at]
+            value = value + b", " + token if value.strip(_OWS) else token
+            out[at] = (name, value)
+            existing[0] = value

@@ -44,7 +44,7 @@ class CORSMiddleware:
     .. versionadded:: 0.1
     """
 
-    def __init__(self, app: ASGIApp, config: CORSConfig | None = None, **kwargs: Any) -> None:
+    def __init__(self, app: ASGIApp, /, config: CORSConfig | None = None, **kwargs: Any) -> None:
         if config is None:
             config = CORSConfig(**kwargs)
         elif kwargs:
@@ -83,68 +83,82 @@ class CORSMiddleware:
             if name == b"origin":
                 origin = value
                 count += 1
-        await self._actual(policy, scope, receive, send, origin, count)
-
-    async def _actual(
-        self,
-        policy: Policy,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-        origin: bytes | None,
-        count: int,
-    ) -> None:
         if origin is None:
             cors: tuple[Header, ...] = ()
         elif count == 1 and origin in policy.matcher.exact:
             cors = ((h.ACAO, origin), *policy.actual_headers)
+        elif policy.exact_only:
+            cors = ()
+            _log_denial(
+                "actual", p.ORIGIN_MULTIPLE if count > 1 else p.ORIGIN_NOT_ALLOWED, origin, scope
+            )
         else:
-            reason = await self._check_origin(policy, origin, count, scope)
-            if reason is p.ALLOWED:
-                cors = ((h.ACAO, origin), *policy.actual_headers)
-            else:
-                cors = ()
-                _log_denial("actual", reason, origin, scope)
+            cors = await self._actual_cors(policy, origin, count, scope)
         await self._run(scope, receive, send, cors, policy.vary)
+
+    async def _actual_cors(
+        self, policy: Policy, origin: bytes, count: int, scope: Scope
+    ) -> tuple[Header, ...]:
+        """CORS headers of an actual request whose origin is not an exact allowed one."""
+        reason = await self._check_origin(policy, origin, count, scope)
+        if reason is p.ALLOWED:
+            return ((h.ACAO, origin), *policy.actual_headers)
+        _log_denial("actual", reason, origin, scope)
+        return ()
 
     async def _options(self, policy: Policy, scope: Scope, receive: Receive, send: Send) -> None:
         origin = method = None
         origins = methods = 0
         acrh: list[bytes] = []
+        acrh_bytes = 0
         private_network = False
+        # Literal names (not module constants) keep this per-header loop free of lookups.
         for name, value in scope["headers"]:
             if name == b"origin":
                 origin = value
                 origins += 1
-            elif name == h.ACRM:
+            elif name == b"access-control-request-method":
                 method = value
                 methods += 1
-            elif name == h.ACRH:
-                if len(acrh) == h.MAX_ACRH_LINES:
-                    # Stop scanning hostile input (1,000 ACRH lines) at once.
-                    await _respond(send, 403, [policy._denied])
+            elif name == b"access-control-request-headers":
+                acrh_bytes += len(value)
+                if len(acrh) == h.MAX_ACRH_LINES or acrh_bytes > h.MAX_ACRH_BYTES:
+                    # Stop at once on hostile input (1,000 ACRH lines, 1 MiB of commas):
+                    # no work proportional to it (conformance C5, item 43).
+                    await _respond(send, 403, [policy.preflight_vary])
                     _log_denial("preflight", p.ACRH_TOO_LARGE, origin or b"", scope)
                     return
                 acrh.append(value)
-            elif name == h.ACRPN:
+            elif name == b"access-control-request-private-network":
                 private_network = value == b"true"
         if origin is None or method is None:
             # Not a preflight (https://fetch.spec.whatwg.org/#cors-preflight-request): the app
             # answers it like any other request (conformance C1).
             if policy.public:
-                await self._run(scope, receive, send, policy.public_headers, b"")
+                cors = policy.public_headers
+            elif origin is None:
+                cors = ()
             else:
-                await self._actual(policy, scope, receive, send, origin, origins)
+                cors = await self._actual_cors(policy, origin, origins, scope)
+            await self._run(scope, receive, send, cors, policy.vary)
             return
         if methods > 1:
             method = b""  # browsers send one ACRM line; several is not a method
-        reason = await self._check_origin(policy, origin, origins, scope)
-        result = policy.preflight(
-            origin, reason is p.ALLOWED, reason, method, acrh, private_network
-        )
-        if result.reason is not p.ALLOWED:
-            _log_denial("preflight", result.reason, origin, scope, method)
-        await _respond(send, result.status, result.headers)
+        if origins == 1 and policy.allows_statically(origin):
+            result = policy.cached_preflight(origin, method, acrh, private_network)
+        else:
+            reason = await self._check_origin(policy, origin, origins, scope)
+            result = policy.preflight(
+                origin, reason is p.ALLOWED, reason, method, acrh, private_network
+            )
+        status, headers, reason = result
+        if reason is not p.ALLOWED:
+            _log_denial("preflight", reason, origin, scope, method)
+        if status != 204:
+            # RFC 9110 §8.6: a 204 has no content, every other status says its length.
+            headers.append((b"content-length", b"0"))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
 
     async def _check_origin(self, policy: Policy, origin: bytes, count: int, scope: Scope) -> str:
         """Reason code for *origin*: :data:`~crossorigin._policy.ALLOWED` or why not."""
@@ -156,11 +170,12 @@ class CORSMiddleware:
             return p.ALLOWED if origin == b"null" or parse_origin(origin) else p.ORIGIN_INVALID
         if policy.matcher.matches(origin):
             return p.ALLOWED
-        if parse_origin(origin) is None:
-            return p.ORIGIN_INVALID
         predicate = policy.predicate
         if predicate is None:
+            # Whether it was malformed or merely unlisted only matters to the log line.
             return p.ORIGIN_NOT_ALLOWED
+        if parse_origin(origin) is None:
+            return p.ORIGIN_INVALID
         try:
             verdict = predicate(origin.decode("ascii"), scope)
             if inspect.isawaitable(verdict):
@@ -209,6 +224,8 @@ def _log_denial(
 ) -> None:
     if not logger.isEnabledFor(logging.DEBUG):
         return
+    if reason == p.ORIGIN_NOT_ALLOWED and parse_origin(origin) is None:
+        reason = p.ORIGIN_INVALID
     # repr() of bytes escapes CR, LF, NUL and non-ASCII, so a hostile header cannot forge log lines.
     logger.debug(
         "crossorigin: %s denied reason=%s origin=%r method=%r path=%r",

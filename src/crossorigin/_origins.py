@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from crossorigin._errors import Reason
+
 DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 ANY_PORT = -1
 """Port value of a ``:*`` pattern."""
@@ -79,7 +81,7 @@ class OriginPattern:
 class PatternError(ValueError):
     """An invalid pattern; ``fix`` is a corrected value or an instruction, ``reason`` a code."""
 
-    def __init__(self, what: str, fix: str = "", reason: str = "invalid") -> None:
+    def __init__(self, what: str, fix: str = "", reason: Reason = "invalid") -> None:
         super().__init__(what)
         self.what = what
         self.fix = fix

@@ -8,13 +8,13 @@ so the same policy can be selected per request by path or swapped atomically at 
 from __future__ import annotations
 
 import re
-from typing import Final
+from typing import Final, NamedTuple
 
 from crossorigin import _headers as h
 from crossorigin._config import CORSConfig
 from crossorigin._matcher import OriginMatcher
 from crossorigin._methods import SAFELISTED
-from crossorigin._origins import parse_pattern
+from crossorigin._origins import parse_origin, parse_pattern
 from crossorigin._types import OriginPredicate
 
 Header = tuple[bytes, bytes]
@@ -36,15 +36,18 @@ _PREFLIGHT_VARY = b"Origin, Access-Control-Request-Method, Access-Control-Reques
 _TRUE = b"true"
 
 
-class Preflight:
+class Preflight(NamedTuple):
     """The outcome of a preflight: status, the response headers and the reason code."""
 
-    __slots__ = ("headers", "reason", "status")
+    status: int
+    headers: list[Header]
+    reason: str
 
-    def __init__(self, status: int, headers: list[Header], reason: str) -> None:
-        self.status = status
-        self.headers = headers
-        self.reason = reason
+
+PREFLIGHT_CACHE_SIZE = 256
+"""Successful preflight answers kept per policy. Browsers repeat the same few preflights
+(one per page origin, method and header set), so a small table spares their parsing; its size
+bounds the memory it holds, and only answers from static rules are kept (never a predicate's)."""
 
 
 class Policy:
@@ -56,19 +59,20 @@ class Policy:
         "_allowed_names",
         "_any_header",
         "_any_method",
+        "_cache",
         "_debug",
-        "_denied",
         "_max_age",
         "_method_values",
         "_preflight_tail",
-        "_preflight_vary",
         "_private_network",
         "_star_method",
         "_status",
         "actual_headers",
         "config",
+        "exact_only",
         "matcher",
         "predicate",
+        "preflight_vary",
         "public",
         "public_headers",
         "vary",
@@ -83,6 +87,8 @@ class Policy:
             regex if isinstance(regex, re.Pattern) else None,
         )
         self.predicate: OriginPredicate | None = config.allow_origin_predicate
+        #: Only exact origins can be allowed: a miss in ``matcher.exact`` is a denial.
+        self.exact_only = not self.matcher.needs_parse and self.predicate is None
         credentials = config.allow_credentials
         exposed = [n for n in config.expose_headers if n not in h.SAFELISTED_RESPONSE]
 
@@ -122,8 +128,35 @@ class Policy:
         vary = _PREFLIGHT_VARY
         if self._private_network:
             vary += b", Access-Control-Request-Private-Network"
-        self._preflight_vary = (h.VARY, vary)
-        self._denied = (h.VARY, vary)
+        # Every preflight answer, refusals included, depends on these request headers.
+        self.preflight_vary = (h.VARY, vary)
+        self._cache: dict[tuple[object, ...], Preflight] = {}
+
+    def allows_statically(self, origin: bytes) -> bool:
+        """Whether *origin* is allowed by the static rules alone (no predicate)."""
+        if self.public:
+            return origin == b"null" or parse_origin(origin) is not None
+        return self.matcher.matches(origin)
+
+    def cached_preflight(
+        self, origin: bytes, method: bytes, acrh: list[bytes], private_network: bool
+    ) -> Preflight:
+        """:meth:`preflight` for an origin allowed by static rules, memoised when it succeeds.
+
+        Precondition: the ACRH lines are within :data:`~crossorigin._headers.MAX_ACRH_BYTES`
+        (the middleware checks it while scanning), so keys are small.
+        """
+        key = (origin, method, private_network, *acrh)
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = self.preflight(origin, True, ALLOWED, method, acrh, private_network)
+            if hit.reason is not ALLOWED or len(method) > _CACHEABLE_METHOD:
+                return hit
+            if len(self._cache) >= PREFLIGHT_CACHE_SIZE:
+                self._cache.clear()
+            self._cache[key] = hit
+        # Each response gets its own list: servers and outer middleware may mutate it.
+        return Preflight(hit.status, [*hit.headers], hit.reason)
 
     def preflight(
         self,
@@ -140,7 +173,7 @@ class Policy:
         "the 403 status can be used, coupled with omitting the relevant headers").
         """
         if not allowed:
-            return Preflight(403, [self._denied], origin_reason)
+            return Preflight(403, [self.preflight_vary], origin_reason)
         acao = (h.ACAO, b"*" if self.public else origin)
         method_header = self._check_method(method)
         if method_header is None:
@@ -162,15 +195,15 @@ class Policy:
         headers.extend(self._preflight_tail)
         if private_network and self._private_network:
             headers.append((h.ACAPN, _TRUE))
-        headers.append(self._preflight_vary)
+        headers.append(self.preflight_vary)
         return Preflight(self._status, headers, ALLOWED)
 
     def _fail(self, reason: str, debug_headers: list[Header]) -> Preflight:
         # Debug mode (conformance item 46): answer 2xx with the headers that *are* allowed, so
         # the browser's console names the missing method or header.
         if self._debug:
-            return Preflight(self._status, [*debug_headers, self._preflight_vary], reason)
-        return Preflight(403, [self._denied], reason)
+            return Preflight(self._status, [*debug_headers, self.preflight_vary], reason)
+        return Preflight(403, [self.preflight_vary], reason)
 
     def _check_method(self, method: bytes) -> Header | tuple[()] | None:
         """The ACAM header for *method*, ``()`` when none is needed, ``None`` when denied."""
@@ -202,9 +235,10 @@ class Policy:
         return (h.ACAH, b",".join(names)), ALLOWED
 
     def _configured_names(self) -> Header:
-        names = sorted(n.decode() for n in self._allowed_names)
+        names = [n for n in self.config.allow_headers if n != "*"]
         return (h.ACAH, ",".join(names).encode("ascii"))
 
 
+_CACHEABLE_METHOD = 64
 _SAFELISTED_BYTES = frozenset(m.encode("ascii") for m in SAFELISTED)
 _FORBIDDEN = frozenset({b"CONNECT", b"TRACE", b"TRACK"})

@@ -74,7 +74,7 @@ def _strings(name: str, value: object, problems: list[ConfigProblem], example: s
         if isinstance(item, str):
             good.append(item)
         else:
-            problems.append(problem(f"{name} entry", item, "invalid", "must be a string"))
+            problems.append(problem(name, item, "invalid", "must be a string", entry=True))
     return good
 
 
@@ -86,7 +86,9 @@ def _check_origins(
         try:
             patterns.append(parse_pattern(text))
         except PatternError as exc:
-            problems.append(problem("allow_origins entry", text, exc.reason, exc.what, exc.fix))  # type: ignore[arg-type]
+            problems.append(
+                problem("allow_origins", text, exc.reason, exc.what, exc.fix, entry=True)
+            )
     credentials = config.allow_credentials is True
     if any(p.kind == "any" for p in patterns):
         if credentials:
@@ -150,11 +152,12 @@ def _check_credentialed_patterns(
         ):
             problems.append(
                 problem(
-                    "allow_origins entry",
+                    "allow_origins",
                     shown,
                     "prohibited",
                     "with credentials, a plain-http origin lets network attackers read responses",
                     "use https, or set dangerously_allow_insecure_origins=True",
+                    entry=True,
                 )
             )
         if (
@@ -164,11 +167,12 @@ def _check_credentialed_patterns(
         ):
             problems.append(
                 problem(
-                    "allow_origins entry",
+                    "allow_origins",
                     shown,
                     "prohibited",
                     f"{pattern.host!r} is a public suffix: anyone can register a subdomain of it",
                     "list the exact origins, or set dangerously_allow_public_suffix_wildcards=True",
+                    entry=True,
                 )
             )
 
@@ -194,20 +198,22 @@ def _check_methods(methods: list[str], problems: list[ConfigProblem]) -> tuple[s
         elif not _methods.is_token(method):
             problems.append(
                 problem(
-                    "allow_methods entry",
+                    "allow_methods",
                     method,
                     "invalid",
                     "a method is a token such as 'PUT' or 'PATCH'",
+                    entry=True,
                 )
             )
         elif _methods.is_forbidden(method):
             problems.append(
                 problem(
-                    "allow_methods entry",
+                    "allow_methods",
                     method,
                     "forbidden",
                     "browsers never send CONNECT, TRACE or TRACK",
                     "remove it",
+                    entry=True,
                 )
             )
         else:
@@ -236,14 +242,15 @@ def _names(
         elif not _methods.is_token(name):
             problems.append(
                 problem(
-                    f"{field} entry",
+                    field,
                     name,
                     "invalid",
                     "a header name is a token such as 'x-api-key'",
+                    entry=True,
                 )
             )
         elif (why := check(lower)) is not None:
-            problems.append(problem(f"{field} entry", name, "forbidden", why, "remove it"))
+            problems.append(problem(field, name, "forbidden", why, "remove it", entry=True))
         else:
             out.add(lower)
     return tuple(sorted(out))
