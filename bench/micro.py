@@ -55,7 +55,33 @@ except ImportError:  # the core is not merged yet: bare and Starlette only
 from starlette.middleware.cors import CORSMiddleware as StarletteCORS  # noqa: E402
 
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
-IMPLS = ("bare", "starlette", "crossorigin")
+IMPLS = ["bare", "starlette", "crossorigin"]
+"""Implementations, in interleaving order; ``--compare`` appends "patched"."""
+PATCHED: dict[str, Any] = {}
+
+
+def load_patched(src: Path) -> None:
+    """Import a second copy of crossorigin from *src* as the "patched" implementation.
+
+    The copy is imported under the name ``crossorigin``, its modules are then renamed in
+    ``sys.modules`` and the original is imported again; each copy keeps the references it bound
+    at import time, so both run side by side in one process and can be interleaved.
+    """
+    saved = {k: v for k, v in sys.modules.items() if k.split(".")[0] == "crossorigin"}
+    for key in saved:
+        del sys.modules[key]
+    sys.path.insert(0, str(src))
+    try:
+        import crossorigin as patched
+    finally:
+        sys.path.remove(str(src))
+    PATCHED["config"] = patched.CORSConfig
+    PATCHED["middleware"] = patched.CORSMiddleware
+    for key in [k for k in sys.modules if k.split(".")[0] == "crossorigin"]:
+        sys.modules["patched_" + key] = sys.modules.pop(key)
+    sys.modules.update(saved)
+    IMPLS.append("patched")
+
 
 # Targets from issue 4, as (name, limit).
 RATIO_ACTUAL = 0.35
@@ -94,6 +120,8 @@ def build(impl: str, sc: Scenario) -> ASGIApp | None:
         return app
     if impl == "starlette":
         return None if sc.starlette is None else StarletteCORS(app, **sc.starlette)
+    if impl == "patched":
+        return PATCHED["middleware"](app, config=PATCHED["config"](**sc.config))  # type: ignore[no-any-return]
     if CrossoriginCORS is None:
         return None
     return CrossoriginCORS(app, config=CORSConfig(**sc.config))
@@ -192,12 +220,14 @@ def measure(rows: list[Scenario], reps: int, batch_ms: float, quick: bool) -> li
         req = Request(sc)
         apps = {impl: build(impl, sc) for impl in IMPLS}
         outcome = {impl: observe(a, req) for impl, a in apps.items() if a is not None}
-        if "crossorigin" in outcome:
-            status, headers = outcome["crossorigin"]
+        for impl in ("crossorigin", "patched"):
+            if impl not in outcome:
+                continue
+            status, headers = outcome[impl]
             acao = headers.get("access-control-allow-origin")
             expected = None if sc.expect_acao is None else sc.expect_acao.decode()
             if status != sc.expect_status or acao != expected:
-                raise RuntimeError(f"{sc.id}: crossorigin answered {status} {headers}")
+                raise RuntimeError(f"{sc.id}: {impl} answered {status} {headers}")
         sizes = {
             impl: (sc.quick_repeat if quick else calibrate(a, req, int(batch_ms * 1e6)))
             for impl, a in apps.items()
@@ -206,9 +236,9 @@ def measure(rows: list[Scenario], reps: int, batch_ms: float, quick: bool) -> li
         setups.append((sc, req, apps, sizes, outcome))
 
     samples: dict[str, dict[str, list[float]]] = {sc.id: {i: [] for i in IMPLS} for sc in rows}
-    present = list(IMPLS)
     for rep in range(reps):
-        order = present[rep % 3 :] + present[: rep % 3]
+        shift = rep % len(IMPLS)
+        order = IMPLS[shift:] + IMPLS[:shift]
         gc.collect()
         gc.disable()
         try:
@@ -244,7 +274,7 @@ def measure(rows: list[Scenario], reps: int, batch_ms: float, quick: bool) -> li
             },
             "baseline": sc.baseline,
         }
-        for impl in ("starlette", "crossorigin"):
+        for impl in IMPLS[1:]:
             if s[impl]:
                 row["overhead_ns"][impl] = statistics.median(
                     x - b for x, b in zip(s[impl], s["bare"], strict=True)
@@ -258,8 +288,11 @@ def measure(rows: list[Scenario], reps: int, batch_ms: float, quick: bool) -> li
         st = r["overhead_ns"]["starlette"]
         if st is None and r["baseline"]:
             st = by_id[r["baseline"]]["overhead_ns"]["starlette"]
-        co = r["overhead_ns"]["crossorigin"]
-        r["ratio"] = (co / st) if (co is not None and st) else None
+        r["ratios"] = {}
+        for impl in IMPLS[2:]:
+            co = r["overhead_ns"][impl]
+            r["ratios"][impl] = (co / st) if (co is not None and st) else None
+        r["ratio"] = r["ratios"]["crossorigin"]
     return results
 
 
@@ -299,7 +332,7 @@ def memory(rows: list[Scenario]) -> list[dict[str, Any]]:
     return out
 
 
-def import_time(reps: int) -> dict[str, Any]:
+def import_time(reps: int, src: Path = SRC) -> dict[str, Any]:
     """``-X importtime`` cumulative µs of ``crossorigin``, and wall time vs an empty ``-c``.
 
     Bytecode caching is forced on (``PYTHONDONTWRITEBYTECODE`` is dropped and one unrecorded
@@ -308,7 +341,7 @@ def import_time(reps: int) -> dict[str, Any]:
     already imported Starlette (and with it re, typing, logging, inspect, dataclasses).
     """
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPATH"] = str(SRC)
+    env["PYTHONPATH"] = str(src)
     after = "import starlette.applications, starlette.middleware.cors, logging, dataclasses; "
     codes = {
         "nothing": "pass",
@@ -355,14 +388,17 @@ def import_time(reps: int) -> dict[str, Any]:
 
 
 def targets(
-    results: list[dict[str, Any]], mem: list[dict[str, Any]], imp: dict[str, Any]
+    results: list[dict[str, Any]],
+    mem: list[dict[str, Any]],
+    imp: dict[str, Any],
+    impl: str = "crossorigin",
 ) -> list[dict[str, Any]]:
     """One PASS/FAIL entry per target of issue 4 that the microbenchmark can check."""
     by_id = {r["id"]: r for r in results}
     out: list[dict[str, Any]] = []
 
     def co(row: str) -> float | None:
-        return by_id[row]["overhead_ns"]["crossorigin"]
+        return by_id[row]["overhead_ns"][impl]  # type: ignore[no-any-return]
 
     def add(name: str, value: float | None, limit: float, unit: str = "x") -> None:
         out.append({"name": name, "value": value, "limit": limit, "unit": unit,
@@ -370,7 +406,7 @@ def targets(
 
     for r in results:
         limit = RATIO_PREFLIGHT if r["kind"] == "preflight" else RATIO_ACTUAL
-        add(f"{r['id']}: crossorigin overhead / Starlette overhead", r["ratio"], limit)
+        add(f"{r['id']}: {impl} overhead / Starlette overhead", r["ratios"][impl], limit)
 
     def scale(name: str, row: str, base: str, limit: float = SCALE_LIMIT) -> None:
         a, b = co(row), co(base)
@@ -396,9 +432,9 @@ def targets(
             name = f"{r['id']} / denied preflight (overhead)"
             scale(name, r["id"], "preflight denied origin", ADVERSARIAL_LIMIT)
     for m in mem:
-        add(f"{m['id']}: peak bytes per request", m["peak_bytes"]["crossorigin"], MEMORY_LIMIT, "B")
+        add(f"{m['id']}: peak bytes per request", m["peak_bytes"][impl], MEMORY_LIMIT, "B")
     add(
-        "import crossorigin (-X importtime cumulative)",
+        f"import {impl} (-X importtime cumulative)",
         imp["importtime_cumulative_us"],
         IMPORT_LIMIT_US,
         "µs",
@@ -476,7 +512,41 @@ def markdown(data: dict[str, Any]) -> str:
         "",
     ]
     lines += [f"- {_target_line(t)}" for t in data["targets"]]
+    if "patched" in data:
+        lines += _patched_markdown(data)
     return "\n".join(lines) + "\n"
+
+
+def _patched_markdown(data: dict[str, Any]) -> list[str]:
+    """The ``--compare`` section: a patched copy measured in the same interleaved rounds."""
+    patched = data["patched"]
+    lines = [
+        "",
+        f"## Patched copy ({patched['src']}), interleaved with the rest",
+        "",
+        "| scenario | crossorigin overhead | patched overhead | crossorigin / Starlette | "
+        "patched / Starlette |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for r in data["scenarios"]:
+        ov, ratios = r["overhead_ns"], r["ratios"]
+        lines.append(
+            f"| {r['id']} | {_fmt_ns(ov['crossorigin'])} | {_fmt_ns(ov['patched'])} | "
+            f"{_fmt_ratio(ratios['crossorigin'])} | {_fmt_ratio(ratios['patched'])} |"
+        )
+    imp = patched["import_time"]
+    mem = ", ".join(f"{m['id']}: {_fmt_ns(m['peak_bytes']['patched'])} B" for m in data["memory"])
+    lines += [
+        "",
+        f"Peak memory: {mem}. Import: cumulative {_fmt_ns(imp['importtime_cumulative_us'])} µs, "
+        f"own modules {_fmt_ns(imp['own_modules_us'])} µs, after Starlette "
+        f"{_fmt_ns(imp['after_starlette_us'])} µs.",
+        "",
+        "### Targets (patched)",
+        "",
+    ]
+    lines += [f"- {_target_line(t)}" for t in patched["targets"]]
+    return lines
 
 
 def _target_line(t: dict[str, Any]) -> str:
@@ -527,11 +597,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny smoke run; numbers meaningless")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
-    parser.add_argument("--reps", type=int, default=None, help="repetitions (default 21; quick 3)")
-    parser.add_argument("--batch-ms", type=float, default=10.0, help="target batch duration")
+    parser.add_argument("--reps", type=int, default=None, help="repetitions (default 41; quick 3)")
+    parser.add_argument("--batch-ms", type=float, default=2.0, help="target batch duration")
     parser.add_argument("--only", default=None, help="run only scenarios whose id contains this")
+    parser.add_argument(
+        "--compare", type=Path, default=None, metavar="SRC",
+        help="also measure the crossorigin package under SRC (a patched copy), interleaved",
+    )  # fmt: skip
     args = parser.parse_args(argv)
-    reps = args.reps or (3 if args.quick else 21)
+    if args.compare is not None and "patched" not in IMPLS:
+        load_patched(args.compare.resolve())
+    reps = args.reps or (3 if args.quick else 41)
     rows = [s for s in scenarios() if args.only is None or args.only in s.id]
     meta = _meta(args.quick, reps, args.batch_ms)
     results = measure(rows, reps, args.batch_ms, args.quick)
@@ -540,6 +616,13 @@ def main(argv: list[str] | None = None) -> int:
     meta["load_after"] = round(os.getloadavg()[0], 2)
     data = {"meta": meta, "scenarios": results, "memory": mem, "import_time": imp}
     data["targets"] = targets(results, mem, imp) if args.only is None else []
+    if args.compare is not None:
+        imp_patched = import_time(1 if args.quick else 9, args.compare.resolve())
+        data["patched"] = {
+            "src": str(args.compare),
+            "import_time": imp_patched,
+            "targets": (targets(results, mem, imp_patched, "patched") if args.only is None else []),
+        }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "latest.json").write_text(json.dumps(data, indent=1) + "\n")
     text = markdown(data)
