@@ -168,16 +168,32 @@ def markdown(data: dict[str, Any]) -> str:
         f"repetitions, medians · servers: {meta['servers']}",
         "",
         "| scenario | server | bare req/s | Starlette CORS req/s | crossorigin req/s | "
-        "Starlette / bare | crossorigin / bare |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+        "Starlette / bare | crossorigin / bare | crossorigin / bare, per repetition |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for r in data["rows"]:
         rps, ratio = r["rps"], r["ratio"]
+        each = ", ".join(
+            f"{a / b:.2f}"
+            for a, b in zip(r["samples"]["crossorigin_cors"], r["samples"]["bare"], strict=True)
+        )
         lines.append(
             f"| {r['scenario']} | {r['server']} | {rps['bare']:,.0f} | "
             f"{rps['starlette_cors']:,.0f} | {rps['crossorigin_cors']:,.0f} | "
-            f"{ratio['starlette_cors']:.2f} | {ratio['crossorigin_cors']:.2f} |"
+            f"{ratio['starlette_cors']:.2f} | {ratio['crossorigin_cors']:.2f} | {each} |"
         )
+    lines += [
+        "",
+        "Ratios are medians of each repetition's ratio to the bare app on the same server. The "
+        "bare app has no CORS middleware, so it answers the preflight with the router's 405 "
+        "(non-2xx responses: "
+        + "; ".join(
+            f"{r['scenario']} / {r['server']}: "
+            + ", ".join(f"{LABELS[a]} {n:,}" for a, n in r["non_2xx"].items())
+            for r in data["rows"]
+        )
+        + "); the preflight rows compare answering a preflight with the app's own rejection.",
+    ]
     lines += ["", "## Targets", ""]
     for t in data["targets"]:
         verdict = "PASS" if t["pass"] else "FAIL"
