@@ -9,6 +9,7 @@ Public API (everything else lives in private ``_`` modules)::
 from __future__ import annotations
 
 from crossorigin._config import CORSConfig
+from crossorigin._decisions import Decision, DecisionHook
 from crossorigin._errors import ConfigError, ConfigProblem
 from crossorigin._middleware import CORSMiddleware
 from crossorigin._types import OriginPredicate
@@ -18,10 +19,12 @@ __all__ = [
     "CORSMiddleware",
     "ConfigError",
     "ConfigProblem",
+    "Decision",
+    "DecisionHook",
     "OriginPredicate",
 ]
 
-for _name in ("CORSConfig", "CORSMiddleware", "ConfigError", "ConfigProblem"):
+for _name in ("CORSConfig", "CORSMiddleware", "ConfigError", "ConfigProblem", "Decision"):
     globals()[_name].__module__ = "crossorigin"
 del _name
 

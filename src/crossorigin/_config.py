@@ -46,6 +46,15 @@ class CORSConfig:
             together with credentials.
         dangerously_allow_public_suffix_wildcards: allow wildcards such as
             ``https://*.github.io`` together with credentials.
+        protect_writes: refuse (403, before the app runs) requests other than ``GET``,
+            ``HEAD`` and ``OPTIONS`` sent by a browser from an origin that is neither this
+            server's own nor allowed by this policy (``"*"`` allows none); see
+            docs/security.md.
+        protect_websockets: refuse WebSocket handshakes from such origins.
+        protection_exempt_paths: paths (exactly as the router sees them) that both
+            protections skip, e.g. ``["/webhooks/stripe"]``.
+        public_origin: this server's origin as browsers see it (``"https://app.example"``),
+            compared with ``Origin`` instead of the ``Host`` header (behind a proxy).
 
     Raises:
         ConfigError: listing every problem found.
@@ -66,6 +75,10 @@ class CORSConfig:
     debug: bool = False
     dangerously_allow_insecure_origins: bool = False
     dangerously_allow_public_suffix_wildcards: bool = False
+    protect_writes: bool = False
+    protect_websockets: bool = False
+    protection_exempt_paths: Collection[str] = ()
+    public_origin: str | None = None
 
     def __post_init__(self) -> None:
         problems: list[ConfigProblem] = []

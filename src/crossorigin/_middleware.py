@@ -15,8 +15,10 @@ from typing import Any
 from crossorigin import _headers as h
 from crossorigin import _policy as p
 from crossorigin._config import CORSConfig
+from crossorigin._decisions import DecisionHook, Observer
 from crossorigin._origins import parse_origin
 from crossorigin._policy import Header, Policy
+from crossorigin._protect import guard_http, guard_websocket
 from crossorigin._types import ASGIApp, Message, Receive, Scope, Send
 
 logger = logging.getLogger("crossorigin")
@@ -37,6 +39,13 @@ class CORSMiddleware:
     (``CORSMiddleware(app, allow_origins=[...], ...)``) so that migrating from
     ``starlette.middleware.cors`` is an import change.
 
+    Args:
+        shadow: a candidate config evaluated on every request without affecting responses;
+            each request it would decide differently is logged at WARNING on the
+            ``crossorigin.shadow`` logger and given to *on_decision* with ``shadow=True``.
+        on_decision: called with a :class:`~crossorigin.Decision` for every CORS,
+            write-protection and WebSocket decision; its exceptions are logged, never raised.
+
     Raises:
         ConfigError: when the configuration (or the keyword arguments) is invalid.
         TypeError: when both *config* and keyword arguments are given.
@@ -44,7 +53,16 @@ class CORSMiddleware:
     .. versionadded:: 0.1
     """
 
-    def __init__(self, app: ASGIApp, /, config: CORSConfig | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        /,
+        config: CORSConfig | None = None,
+        *,
+        shadow: CORSConfig | None = None,
+        on_decision: DecisionHook | None = None,
+        **kwargs: Any,
+    ) -> None:
         if config is None:
             config = CORSConfig(**kwargs)
         elif kwargs:
@@ -56,6 +74,7 @@ class CORSMiddleware:
             raise TypeError(f"config must be a crossorigin.CORSConfig, not {type(config).__name__}")
         self.app = app
         self.policy = Policy(config)
+        self._observer = Observer.build(shadow, on_decision)
 
     @property
     def config(self) -> CORSConfig:
@@ -65,16 +84,29 @@ class CORSMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             # lifespan and websocket pass through untouched (WebSocket handshakes are not
-            # subject to CORS: https://fetch.spec.whatwg.org/#websocket-protocol).
+            # subject to CORS: https://fetch.spec.whatwg.org/#websocket-protocol), unless
+            # WebSocket protection is on (issue 5).
+            if (
+                scope["type"] == "websocket"
+                and (self.policy.protection is not None or self._observer is not None)
+                and not await guard_websocket(self, self.policy, scope, receive, send)
+            ):
+                return
             await self.app(scope, receive, send)
             return
         policy = self.policy
+        if (policy.protection is not None or self._observer is not None) and not await guard_http(
+            self, policy, scope, send
+        ):
+            return
         if scope["method"] == "OPTIONS":
             await self._options(policy, scope, receive, send)
             return
         if policy.public:
             # A static '*' answer needs no look at the request and no Vary
             # (https://fetch.spec.whatwg.org/#cors-protocol-and-http-caches).
+            if self._observer is not None:
+                await self._observer.actual(self, policy, scope, True)
             await self._run(scope, receive, send, policy.public_headers, b"")
             return
         origin = None
@@ -94,6 +126,8 @@ class CORSMiddleware:
             )
         else:
             cors = await self._actual_cors(policy, origin, count, scope)
+        if self._observer is not None:
+            await self._observer.actual(self, policy, scope, bool(cors))
         await self._run(scope, receive, send, cors, policy.vary)
 
     async def _actual_cors(
@@ -127,6 +161,17 @@ class CORSMiddleware:
                     # no work proportional to it (conformance C5, item 43).
                     await _respond(send, 403, [policy.preflight_vary])
                     _log_denial("preflight", p.ACRH_TOO_LARGE, origin or b"", scope)
+                    if self._observer is not None and origin is not None:
+                        await self._observer.preflight(
+                            self,
+                            scope,
+                            origin,
+                            origins,
+                            method or b"",
+                            None,
+                            False,
+                            p.ACRH_TOO_LARGE,
+                        )
                     return
                 acrh.append(value)
             elif name == b"access-control-request-private-network":
@@ -140,6 +185,8 @@ class CORSMiddleware:
                 cors = ()
             else:
                 cors = await self._actual_cors(policy, origin, origins, scope)
+            if self._observer is not None:
+                await self._observer.actual(self, policy, scope, bool(cors))
             await self._run(scope, receive, send, cors, policy.vary)
             return
         if methods > 1:
@@ -154,6 +201,10 @@ class CORSMiddleware:
         status, headers, reason = result
         if reason is not p.ALLOWED:
             _log_denial("preflight", reason, origin, scope, method)
+        if self._observer is not None:
+            await self._observer.preflight(
+                self, scope, origin, origins, method, acrh, private_network, reason
+            )
         if status != 204:
             # RFC 9110 §8.6: a 204 has no content, every other status says its length.
             headers.append((b"content-length", b"0"))

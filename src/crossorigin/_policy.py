@@ -15,6 +15,7 @@ from crossorigin._config import CORSConfig
 from crossorigin._matcher import OriginMatcher
 from crossorigin._methods import SAFELISTED
 from crossorigin._origins import parse_origin, parse_pattern
+from crossorigin._protect import compile_protection
 from crossorigin._types import OriginPredicate
 
 Header = tuple[bytes, bytes]
@@ -73,6 +74,7 @@ class Policy:
         "matcher",
         "predicate",
         "preflight_vary",
+        "protection",
         "public",
         "public_headers",
         "vary",
@@ -87,6 +89,8 @@ class Policy:
             regex if isinstance(regex, re.Pattern) else None,
         )
         self.predicate: OriginPredicate | None = config.allow_origin_predicate
+        #: Write/WebSocket protection (issue 5), ``None`` when both are off.
+        self.protection = compile_protection(config)
         #: Only exact origins can be allowed: a miss in ``matcher.exact`` is a denial.
         self.exact_only = not self.matcher.needs_parse and self.predicate is None
         credentials = config.allow_credentials

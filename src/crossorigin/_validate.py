@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any
 
-from crossorigin import _headers, _methods
+from crossorigin import _headers, _methods, _protect
 from crossorigin._errors import ConfigProblem, problem
 from crossorigin._origins import OriginPattern, PatternError, parse_pattern
 
@@ -30,6 +30,8 @@ def validate(config: CORSConfig, problems: list[ConfigProblem]) -> dict[str, Any
         "debug",
         "dangerously_allow_insecure_origins",
         "dangerously_allow_public_suffix_wildcards",
+        "protect_writes",
+        "protect_websockets",
     ):
         _check_bool(name, getattr(config, name), problems)
     origins = _strings("allow_origins", config.allow_origins, problems, "'https://app.example'")
@@ -44,6 +46,10 @@ def validate(config: CORSConfig, problems: list[ConfigProblem]) -> dict[str, Any
     out["allow_origin_regex"] = _check_regex(config, patterns, problems)
     _check_predicate(config, problems)
     _check_numbers(config, problems)
+    paths = _strings(
+        "protection_exempt_paths", config.protection_exempt_paths, problems, "'/webhooks/stripe'"
+    )
+    out.update(_protect.check_config(config, paths, problems))
     return out
 
 
@@ -123,7 +129,12 @@ def _check_origins(
                 )
             )
     elif (
-        not origins and config.allow_origin_regex is None and config.allow_origin_predicate is None
+        not origins
+        and config.allow_origin_regex is None
+        and config.allow_origin_predicate is None
+        # A protection-only config (no cross-origin frontend) is complete without origins.
+        and config.protect_writes is not True
+        and config.protect_websockets is not True
     ):
         problems.append(
             problem(

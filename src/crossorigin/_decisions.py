@@ -1,0 +1,204 @@
+"""Decision records, the ``on_decision`` hook and the shadow policy (issue 5).
+
+The middleware creates an :class:`Observer` only when a hook or a shadow config is given; the
+request path then costs one ``is not None`` check per decision point when neither is (house
+rule 8). The observer is told each decision the active policy made, with its reason code,
+emits a :class:`Decision` to the hook, evaluates the shadow policy on the same request, and
+reports (log + hook, ``shadow=True``) every request where the shadow would decide otherwise.
+The shadow never changes a response.
+
+Readers: users wiring metrics or audit (docs/security.md, examples/prometheus_metrics.py) and
+anyone moving the middleware's decision points.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from crossorigin import _policy as p
+from crossorigin._config import CORSConfig
+from crossorigin._origins import parse_origin
+from crossorigin._policy import Policy
+from crossorigin._protect import DISABLED, Evaluate
+from crossorigin._types import Scope
+
+if TYPE_CHECKING:
+    from crossorigin._middleware import CORSMiddleware
+
+logger = logging.getLogger("crossorigin")
+shadow_logger = logging.getLogger("crossorigin.shadow")
+
+Kind = Literal["preflight", "actual", "write-protection", "websocket"]
+_LOG_LIMIT = 200
+_SHADOW_FAILED = "crossorigin: shadow policy evaluation failed; the request is unaffected"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """One decision of the middleware, given to ``on_decision``.
+
+    Attributes:
+        kind: ``"preflight"``, ``"actual"`` (a request carrying ``Origin``),
+            ``"write-protection"`` or ``"websocket"``.
+        allowed: whether the request (or, for ``actual``, reading the response) is allowed.
+        reason: a reason code: ``"allowed"``, ``"origin_not_allowed"``,
+            ``"method_not_allowed"``, ``"same_origin"``, ``"cross_site"``... (docs/security.md).
+        origin: the ``Origin`` header as sent (latin-1 decoded), or ``None``.
+        method: the request method; for a preflight, the requested method (ACRM).
+        path: the request path (``scope["path"]``).
+        shadow: ``True`` when this is the shadow policy's differing decision.
+
+    .. versionadded:: 0.1
+    """
+
+    kind: Kind
+    allowed: bool
+    reason: str
+    origin: str | None
+    method: str
+    path: str
+    shadow: bool = False
+
+
+#: ``on_decision`` receives every :class:`Decision`; its return value is ignored.
+DecisionHook = Callable[[Decision], object]
+
+
+def _origin_of(scope: Scope) -> tuple[bytes | None, int]:
+    origin = None
+    count = 0
+    for name, value in scope["headers"]:
+        if name == b"origin":
+            origin = value
+            count += 1
+    return origin, count
+
+
+def _text(value: bytes | None) -> str | None:
+    return None if value is None else value.decode("latin-1")
+
+
+class Observer:
+    """Reports decisions to the hook and compares them with the shadow policy."""
+
+    __slots__ = ("hook", "shadow")
+
+    def __init__(self, shadow: Policy | None, hook: DecisionHook | None) -> None:
+        self.shadow = shadow
+        self.hook = hook
+
+    @classmethod
+    def build(cls, shadow: CORSConfig | None, hook: DecisionHook | None) -> Observer | None:
+        """An observer, or ``None`` when there is nothing to observe (the zero-cost case)."""
+        if shadow is not None and not isinstance(shadow, CORSConfig):
+            raise TypeError(f"shadow must be a crossorigin.CORSConfig, not {type(shadow).__name__}")
+        if hook is not None and not callable(hook):
+            raise TypeError(f"on_decision must be callable, not {type(hook).__name__}")
+        if shadow is None and hook is None:
+            return None
+        return cls(None if shadow is None else Policy(shadow), hook)
+
+    def emit(self, decision: Decision) -> None:
+        """Call the hook; its exceptions are logged, never raised into the request."""
+        hook = self.hook
+        if hook is None:
+            return
+        try:
+            hook(decision)
+        except Exception:
+            logger.exception("crossorigin: on_decision hook raised; ignored")
+
+    def _compare(self, active: Decision, allowed: bool, reason: str) -> None:
+        if allowed == active.allowed:
+            return
+        shadow_logger.warning(
+            "crossorigin: shadow policy would %s %s reason=%s origin=%r method=%r path=%r",
+            "allow" if allowed else "deny",
+            active.kind,
+            reason,
+            (active.origin or "")[:_LOG_LIMIT],
+            active.method[:_LOG_LIMIT],
+            active.path[:_LOG_LIMIT],
+        )
+        self.emit(
+            Decision(active.kind, allowed, reason, active.origin, active.method, active.path, True)
+        )
+
+    async def actual(self, mw: CORSMiddleware, policy: Policy, scope: Scope, allowed: bool) -> None:
+        """A request that runs the app; *allowed* says whether it got CORS headers."""
+        origin, count = _origin_of(scope)
+        if origin is None:
+            return  # not a CORS request: no decision was made
+        if allowed:
+            reason = p.ALLOWED
+        elif count > 1:
+            reason = p.ORIGIN_MULTIPLE
+        else:
+            reason = p.ORIGIN_INVALID if parse_origin(origin) is None else p.ORIGIN_NOT_ALLOWED
+        active = Decision("actual", allowed, reason, _text(origin), scope["method"], scope["path"])
+        self.emit(active)
+        if self.shadow is not None:
+            try:
+                shadow_reason = await mw._check_origin(self.shadow, origin, count, scope)
+                self._compare(active, shadow_reason == p.ALLOWED, shadow_reason)
+            except Exception:
+                logger.exception(_SHADOW_FAILED)
+
+    async def preflight(
+        self,
+        mw: CORSMiddleware,
+        scope: Scope,
+        origin: bytes,
+        count: int,
+        method: bytes,
+        acrh: list[bytes] | None,
+        private_network: bool,
+        reason: str,
+    ) -> None:
+        """A preflight answered with *reason*; ``acrh=None`` when it was too large to read."""
+        active = Decision(
+            "preflight",
+            reason == p.ALLOWED,
+            reason,
+            _text(origin),
+            method.decode("latin-1"),
+            scope["path"],
+        )
+        self.emit(active)
+        shadow = self.shadow
+        if shadow is None or acrh is None:
+            return  # the ACRH limits are global: every policy refuses an oversized list
+        try:
+            origin_reason = await mw._check_origin(shadow, origin, count, scope)
+            result = shadow.preflight(
+                origin, origin_reason == p.ALLOWED, origin_reason, method, acrh, private_network
+            )
+            self._compare(active, result.reason == p.ALLOWED, result.reason)
+        except Exception:
+            logger.exception(_SHADOW_FAILED)
+
+    async def protection(
+        self,
+        mw: CORSMiddleware,
+        kind: Kind,
+        scope: Scope,
+        allowed: bool,
+        reason: str,
+        evaluate: Evaluate,
+    ) -> None:
+        """A write-protection or WebSocket verdict (``reason`` is ``disabled`` when off)."""
+        origin, _ = _origin_of(scope)
+        active = Decision(
+            kind, allowed, reason, _text(origin), scope.get("method", "GET"), scope["path"]
+        )
+        if reason != DISABLED:
+            self.emit(active)
+        if self.shadow is not None:
+            try:
+                shadow_allowed, shadow_reason = await evaluate(mw, self.shadow, scope)
+                self._compare(active, shadow_allowed, shadow_reason)
+            except Exception:
+                logger.exception(_SHADOW_FAILED)
