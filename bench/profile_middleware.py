@@ -1,10 +1,10 @@
 """Profile crossorigin's middleware on the microbenchmark's scenarios with cProfile.
 
-Run ``python bench/profile_middleware.py [--only TEXT]... [-n 20000] [--top 12]``. Each scenario runs
-*n* requests through the same driver as ``bench/micro.py`` and prints the functions with the
-most own time. cProfile adds a fixed cost to every call, so read the *shares* and the call
-counts (which functions run per request, and how many times), not the absolute times; use
-``bench/micro.py --compare`` to measure the effect of a change.
+Run ``python bench/profile_middleware.py [--only TEXT]... [-n 20000] [--top 12]``. Each
+scenario runs *n* requests through the same driver as ``bench/micro.py`` and prints the
+functions with the most own time. cProfile adds a fixed cost to every call, so read the
+*shares* and the call counts (which functions run per request, and how many times), not the
+absolute times; use ``bench/micro.py --compare`` to measure the effect of a change.
 """
 
 from __future__ import annotations
