@@ -16,6 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from crossorigin._fetch import preflight_for
+from crossorigin._fetch_types import Request
+
 ALLOWED = "allowed"
 DENIED = "denied"
 NULL = "null"
@@ -52,26 +55,20 @@ class Scenario:
     def preflight_request(self) -> tuple[str, str | None] | None:
         """``(ACRM, ACRH or None)`` a browser sends first, or ``None`` when no preflight.
 
-        Fetch: a preflight is needed for a non-safelisted method or any CORS-unsafe header
-        (https://fetch.spec.whatwg.org/#cors-unsafe-request-header-names); ACRH is the sorted,
-        lower-cased, comma-joined names (https://fetch.spec.whatwg.org/#cors-preflight-fetch-0).
+        Computed by crossorigin's model of the browser side of Fetch (``crossorigin._fetch``),
+        which the browser suite checks against real engines.
         """
-        unsafe = sorted(
-            name.lower()
-            for name, value in self.request_headers.items()
-            if not _safelisted(name.lower(), value)
+        preflight = preflight_for(
+            Request.build(
+                "https://page.example",
+                self.method,
+                self.request_headers,
+                credentials=self.credentials,
+            )
         )
-        if self.method in {"GET", "HEAD", "POST"} and not unsafe:
+        if preflight is None:
             return None
-        return self.method, ",".join(unsafe) or None
-
-
-def _safelisted(name: str, value: str) -> bool:
-    if len(value) > 128:
-        return False
-    if name == "content-type":
-        return value.split(";")[0].strip().lower() in SAFELISTED_CONTENT_TYPES
-    return name in {"accept", "accept-language", "content-language"}
+        return preflight.method, ",".join(preflight.header_names) or None
 
 
 def ok(status: int = 200, **headers: str) -> Expect:

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Literal
 
 from crossorigin import _policy as p
 from crossorigin._config import CORSConfig
-from crossorigin._origins import parse_origin
 from crossorigin._policy import Policy
 from crossorigin._protect import DISABLED, Evaluate
 from crossorigin._types import Scope
@@ -132,12 +131,7 @@ class Observer:
         origin, count = _origin_of(scope)
         if origin is None:
             return  # not a CORS request: no decision was made
-        if allowed:
-            reason = p.ALLOWED
-        elif count > 1:
-            reason = p.ORIGIN_MULTIPLE
-        else:
-            reason = p.ORIGIN_INVALID if parse_origin(origin) is None else p.ORIGIN_NOT_ALLOWED
+        reason = p.ALLOWED if allowed else p.why_denied(origin, count)
         active = Decision("actual", allowed, reason, _text(origin), scope["method"], scope["path"])
         self.emit(active)
         if self.shadow is not None:

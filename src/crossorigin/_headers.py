@@ -99,7 +99,8 @@ def split_acrh(lines: Sequence[bytes]) -> list[bytes] | None:
     if total > MAX_ACRH_BYTES:
         return None
     if len(lines) == 1 and _CANONICAL_ACRH.fullmatch(lines[0]):
-        return lines[0].split(b",")
+        listed = lines[0].split(b",")
+        return listed if len(listed) <= MAX_ACRH_NAMES else None
     names: list[bytes] = []
     empty = 0
     for line in lines:

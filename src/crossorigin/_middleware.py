@@ -226,7 +226,7 @@ class CORSMiddleware:
             # Whether it was malformed or merely unlisted only matters to the log line.
             return p.ORIGIN_NOT_ALLOWED
         if parse_origin(origin) is None:
-            return p.ORIGIN_INVALID
+            return p.why_denied(origin, count)
         try:
             verdict = predicate(origin.decode("ascii"), scope)
             if inspect.isawaitable(verdict):
@@ -275,14 +275,15 @@ def _log_denial(
 ) -> None:
     if not logger.isEnabledFor(logging.DEBUG):
         return
-    if reason == p.ORIGIN_NOT_ALLOWED and parse_origin(origin) is None:
-        reason = p.ORIGIN_INVALID
-    # repr() of bytes escapes CR, LF, NUL and non-ASCII, so a hostile header cannot forge log lines.
+    if reason == p.ORIGIN_NOT_ALLOWED:
+        reason = p.why_denied(origin, 1)
+    # %r of a str escapes CR, LF, NUL and other control characters, so a hostile header cannot
+    # forge log lines; latin-1 maps every byte to one character, so nothing fails to decode.
     logger.debug(
         "crossorigin: %s denied reason=%s origin=%r method=%r path=%r",
         kind,
         reason,
-        origin[:_LOG_LIMIT],
-        (method or b"")[:_LOG_LIMIT] or scope["method"],
+        origin[:_LOG_LIMIT].decode("latin-1"),
+        (method or b"")[:_LOG_LIMIT].decode("latin-1") or scope["method"],
         scope.get("path", "")[:_LOG_LIMIT],
     )

@@ -157,9 +157,36 @@ def _suggest(text: str) -> str:
     if host.startswith("[") and host.endswith("]"):
         with contextlib.suppress(ValueError):
             host = f"[{ipaddress.IPv6Address(host[1:-1]).compressed}]"
+    elif _NUMERIC_LABEL.fullmatch(host.rsplit(".", 1)[-1]):
+        host = _url_ipv4(host) or host
     if port and port != "*" and port.isdigit() and DEFAULT_PORTS.get(scheme) == int(port):
         port = ""
     return f"{scheme}://{host}" + (f":{port}" if port else "")
+
+
+def _url_ipv4(host: str) -> str | None:
+    """The dotted-decimal form the URL standard's IPv4 parser gives *host*, if any.
+
+    Parts may be hex (``0x``), octal (leading ``0``) or decimal, and the last part fills the
+    remaining bytes (https://url.spec.whatwg.org/#concept-ipv4-parser): ``0xFF000000`` is
+    ``255.0.0.0`` and ``127.0.0.01`` is ``127.0.0.1``.
+    """
+    parts = host.split(".")
+    if len(parts) > 4:
+        return None
+    numbers = []
+    for part in parts:
+        base = 16 if part[:2] in ("0x", "0X") else 8 if len(part) > 1 and part[0] == "0" else 10
+        digits = part[2:] if base == 16 else part
+        try:
+            numbers.append(int(digits or "0", base))
+        except ValueError:
+            return None
+    *head, last = numbers
+    if any(n > 255 for n in head) or last >= 256 ** (5 - len(numbers)):
+        return None
+    value = sum(n << (8 * (3 - i)) for i, n in enumerate(head)) + last
+    return str(ipaddress.IPv4Address(value))
 
 
 def parse_pattern(text: str) -> OriginPattern:

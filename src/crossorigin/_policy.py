@@ -25,6 +25,7 @@ ALLOWED: Final = "allowed"
 NO_ORIGIN: Final = "no_origin"
 ORIGIN_NOT_ALLOWED: Final = "origin_not_allowed"
 ORIGIN_INVALID: Final = "origin_invalid"
+ORIGIN_NULL: Final = "origin_null"
 ORIGIN_MULTIPLE: Final = "origin_multiple"
 METHOD_INVALID: Final = "method_invalid"
 METHOD_NOT_ALLOWED: Final = "method_not_allowed"
@@ -35,6 +36,16 @@ ACRH_TOO_LARGE: Final = "acrh_too_large"
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _PREFLIGHT_VARY = b"Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
 _TRUE = b"true"
+
+
+def why_denied(origin: bytes, count: int) -> str:
+    """Reason code for an origin that no rule allowed: several lines, ``null``, malformed, or
+    merely not listed. Only logs and decision records need the distinction."""
+    if count > 1:
+        return ORIGIN_MULTIPLE
+    if origin == b"null":
+        return ORIGIN_NULL
+    return ORIGIN_INVALID if parse_origin(origin) is None else ORIGIN_NOT_ALLOWED
 
 
 class Preflight(NamedTuple):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from typing_extensions import assert_type
 
+import crossorigin
 from crossorigin import ConfigError, ConfigProblem, CORSConfig, CORSMiddleware
 
 
@@ -22,3 +24,4 @@ assert_type(CORSMiddleware(app, allow_origins=["*"]), CORSMiddleware)
 error = ConfigError([])
 assert_type(error.problems, tuple[ConfigProblem, ...])
 assert_type(CORSMiddleware(app, config=config, shadow=config, on_decision=print), CORSMiddleware)
+report: Callable[..., Awaitable[crossorigin.Report]] = crossorigin.check

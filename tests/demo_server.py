@@ -1,0 +1,32 @@
+"""The ``crossorigin demo`` servers on free ports, in a thread, for the demo's tests."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+
+from crossorigin._demo import Demo, run
+
+
+@contextlib.contextmanager
+def running_demo() -> Iterator[Demo]:
+    """Start the demo on ports chosen by the kernel; stop it and wait for it on exit."""
+    started: list[Demo] = []
+    ready = threading.Event()
+
+    def on_ready(running: Demo) -> None:
+        started.append(running)
+        ready.set()
+
+    thread = threading.Thread(target=run, args=(0, 0), kwargs={"ready": on_ready}, daemon=True)
+    thread.start()
+    if not ready.wait(30):
+        raise RuntimeError("the demo did not start")
+    try:
+        yield started[0]
+    finally:
+        started[0].stop()
+        thread.join(10)
+    if thread.is_alive():
+        raise RuntimeError("the demo did not stop")
