@@ -5,6 +5,8 @@ exact origins are one ``frozenset`` probe on the raw header bytes; ``:*`` ports 
 (scheme, host); ``*.`` wildcards are one probe per label of the request's host (at most 127) in a
 table keyed by (scheme, parent domain). The optional regex runs last, on a parsed, length-capped
 origin only, so it never sees hostile input longer than :data:`~crossorigin._origins.MAX_ORIGIN`.
+Origins longer than that are refused before they are hashed, and the verdicts on origins outside
+the exact set are memoised (parsing one costs several times the whole exact-origin path).
 """
 
 from __future__ import annotations
@@ -12,13 +14,22 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from crossorigin._origins import ANY_PORT, OriginPattern, parse_origin
+from crossorigin._origins import ANY_PORT, MAX_ORIGIN, OriginPattern, parse_origin
+
+MEMO_SIZE = 256
+"""Verdicts on non-exact origins kept per matcher. Browsers send the same few origins over and
+over, so a small table spares their parsing; the table is emptied when full, which bounds its
+memory (at most 256 origins of at most MAX_ORIGIN bytes) whatever origins an attacker sends."""
 
 
 class OriginMatcher:
-    """Matches serialized origins against validated patterns. Immutable after construction."""
+    """Matches serialized origins against validated patterns.
 
-    __slots__ = ("_any_port", "_regex", "_subdomains", "exact", "needs_parse")
+    The rules are immutable after construction; the only state that changes is the memo of
+    verdicts, a pure function of the origin, so sharing a matcher between threads is safe.
+    """
+
+    __slots__ = ("_any_port", "_memo", "_regex", "_subdomains", "exact", "needs_parse")
 
     exact: frozenset[bytes]
     """Exact allowed origins, as the bytes a browser sends."""
@@ -42,13 +53,26 @@ class OriginMatcher:
         self._subdomains = {key: frozenset(ports) for key, ports in subdomains.items()}
         self._regex = regex
         self.needs_parse = bool(any_port or subdomains or regex is not None)
+        self._memo: dict[bytes, bool] = {}
 
     def matches(self, origin: bytes) -> bool:
         """Whether *origin* (raw ``Origin`` header bytes) is allowed by the static rules."""
+        if len(origin) > MAX_ORIGIN:
+            # Before any hashing: a 64 KiB hostile Origin must not cost a 64 KiB hash.
+            return False
         if origin in self.exact:
             return True
         if not self.needs_parse:
             return False
+        verdict = self._memo.get(origin)
+        if verdict is None:
+            verdict = self._matches_parsed(origin)
+            if len(self._memo) >= MEMO_SIZE:
+                self._memo.clear()
+            self._memo[origin] = verdict
+        return verdict
+
+    def _matches_parsed(self, origin: bytes) -> bool:
         parsed = parse_origin(origin)
         if parsed is None:
             return False

@@ -9,7 +9,6 @@ no trailing slash. Configuration must use exactly that form, because the CORS ch
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -89,6 +88,14 @@ class PatternError(ValueError):
         self.reason = reason
 
 
+def _ipv6(text: str) -> str:
+    """Canonical (compressed) form of an IPv6 address; raises ``ValueError`` if invalid."""
+    # Imported here: ipaddress costs milliseconds at import time and only IP hosts need it.
+    import ipaddress
+
+    return ipaddress.IPv6Address(text).compressed
+
+
 def _is_ipv4(host: str) -> bool:
     parts = host.split(".")
     return len(parts) == 4 and all(p.isdigit() and str(int(p)) == p and int(p) < 256 for p in parts)
@@ -100,7 +107,7 @@ def _check_host(host: str) -> str | None:
         return f"host is longer than {MAX_HOST} characters"
     if host.startswith("["):
         try:
-            canonical = f"[{ipaddress.IPv6Address(host[1:-1]).compressed}]"
+            canonical = f"[{_ipv6(host[1:-1])}]"
         except ValueError:
             return "host is not a valid IPv6 address"
         return None if canonical == host else f"IPv6 address is not canonical: use {canonical}"
@@ -157,7 +164,7 @@ def _suggest(text: str) -> str:
         host = host.encode("idna").decode("ascii")
     if host.startswith("[") and host.endswith("]"):
         with contextlib.suppress(ValueError):
-            host = f"[{ipaddress.IPv6Address(host[1:-1]).compressed}]"
+            host = f"[{_ipv6(host[1:-1])}]"
     elif _NUMERIC_LABEL.fullmatch(host.rsplit(".", 1)[-1]):
         host = _url_ipv4(host) or host
     if port and port != "*" and port.isdigit() and DEFAULT_PORTS.get(scheme) == int(port):
@@ -187,6 +194,8 @@ def _url_ipv4(host: str) -> str | None:
     if any(n > 255 for n in head) or last >= 256 ** (5 - len(numbers)):
         return None
     value = sum(n << (8 * (3 - i)) for i, n in enumerate(head)) + last
+    import ipaddress  # lazily: see _ipv6
+
     return str(ipaddress.IPv4Address(value))
 
 
