@@ -173,6 +173,8 @@ def _check_credentialed_patterns(
             )
         if (
             pattern.kind == "subdomains"
+            # Subdomains of localhost are the local machine's own (RFC 6761 §6.3).
+            and not pattern.is_loopback
             and _is_public_suffix(pattern.host)
             and config.dangerously_allow_public_suffix_wildcards is not True
         ):

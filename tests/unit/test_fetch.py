@@ -502,11 +502,7 @@ HINT = (
     " Have the server send the header with a valid value, or, if an opaque response serves "
     "your needs, set the request's mode to 'no-cors' to fetch the resource with CORS disabled."
 )
-MISSING = (
-    "No 'Access-Control-Allow-Origin' header is present on the requested resource. If an "
-    "opaque response serves your needs, set the request's mode to 'no-cors' to fetch the "
-    "resource with CORS disabled."
-)
+MISSING = "No 'Access-Control-Allow-Origin' header is present on the requested resource."
 CONSOLE_ROWS = [
     pytest.param(req(), None, Response(200), MISSING, id="no ACAO"),
     pytest.param(req("PUT"), Response(403), None, PRE + MISSING, id="preflight without ACAO"),
