@@ -18,7 +18,7 @@ SRC = Path(crossorigin.__file__).resolve().parent.parent
 HEAVY = ("starlette", "fastapi", "publicsuffixlist", "httpx", "uvicorn")
 
 
-LAZY = {"check", "Report"}
+LAZY = {"check", "Report", "Verdict"}
 """Exported through the module ``__getattr__`` (they need the [cli] extra's httpx)."""
 
 

@@ -14,7 +14,6 @@ from typing import Any as _Any
 from crossorigin._config import CORSConfig
 from crossorigin._decisions import Decision, DecisionHook
 from crossorigin._errors import ConfigError, ConfigProblem
-from crossorigin._fetch_types import Verdict
 from crossorigin._live import LivePolicy
 from crossorigin._middleware import CORSMiddleware
 from crossorigin._routing import RoutePolicies
@@ -22,6 +21,7 @@ from crossorigin._types import OriginPredicate
 
 if _TYPE_CHECKING:
     from crossorigin._check import Report, check
+    from crossorigin._fetch_types import Verdict
 
 __all__ = [
     "CORSConfig",
@@ -41,7 +41,6 @@ __all__ = [
 # Reprs, tracebacks and docs show the public path (httpx does the same).
 for _public in (
     CORSConfig, CORSMiddleware, ConfigError, ConfigProblem, Decision, LivePolicy, RoutePolicies,
-    Verdict,
 ):  # fmt: skip
     _public.__module__ = "crossorigin"
 del _public
@@ -53,6 +52,12 @@ def __getattr__(name: str) -> _Any:
         from importlib.metadata import version
 
         return version("crossorigin")
+    if name == "Verdict":
+        # The browser model is only needed by diagnostics: not loaded with the middleware.
+        from crossorigin._fetch_types import Verdict
+
+        Verdict.__module__ = "crossorigin"
+        return Verdict
     if name in {"check", "Report"}:
         # They need httpx, which only the [cli] extra installs.
         from crossorigin import _check

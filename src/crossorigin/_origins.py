@@ -11,8 +11,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from crossorigin._errors import Reason
 
@@ -37,8 +36,7 @@ _NUMERIC_LABEL = re.compile(r"[0-9]+|0x[0-9a-f]*")
 Kind = Literal["any", "exact", "any-port", "subdomains"]
 
 
-@dataclass(frozen=True, slots=True)
-class Origin:
+class Origin(NamedTuple):
     """A parsed serialized origin. ``port`` is ``None`` when absent (the scheme's default)."""
 
     scheme: str
@@ -53,8 +51,7 @@ class Origin:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class OriginPattern:
+class OriginPattern(NamedTuple):
     """A validated ``allow_origins`` entry.
 
     ``kind`` is ``any`` (``*``), ``exact``, ``any-port`` (``http://localhost:*``) or
