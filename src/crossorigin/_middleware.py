@@ -242,19 +242,30 @@ class CORSMiddleware:
             method = b""  # browsers send one ACRM line; several is not a method
         if origins == 1 and policy.allows_statically(origin):
             result = policy.cached_preflight(origin, method, acrh, private_network)
+        elif policy.exact_only and not policy.public:
+            # Denied without a predicate to ask: no coroutine, no parsing (issue 4).
+            result = p.Preflight(403, [policy.preflight_vary], p.ORIGIN_NOT_ALLOWED)
         else:
             reason = await self._check_origin(policy, origin, origins, scope)
             result = policy.preflight(
                 origin, reason is p.ALLOWED, reason, method, acrh, private_network
             )
         status, headers, reason = result
-        if reason is not p.ALLOWED:
+        if reason is not p.ALLOWED and (
+            self._observer is not None or logger.isEnabledFor(logging.DEBUG)
+        ):
+            if reason is p.ORIGIN_NOT_ALLOWED:
+                reason = p.why_denied(origin, origins)  # only logs and records need the detail
             _log_denial("preflight", reason, origin, scope, method)
         if self._observer is not None:
             await self._observer.preflight(
                 self, scope, origin, origins, method, acrh, private_network, reason
             )
-        await _respond(send, status, headers)
+        if status != 204:
+            # RFC 9110 §8.6: a 204 has no content, every other status says its length.
+            headers.append((b"content-length", b"0"))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
         return None
 
     async def _check_origin(self, policy: Policy, origin: bytes, count: int, scope: Scope) -> str:

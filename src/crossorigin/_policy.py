@@ -8,6 +8,7 @@ so the same policy can be selected per request by path or swapped atomically at 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Final, NamedTuple
 
 from crossorigin import _headers as h
@@ -80,6 +81,7 @@ class Policy:
         "_star_method",
         "_status",
         "actual_headers",
+        "allows_statically",
         "config",
         "exact_only",
         "matcher",
@@ -146,12 +148,14 @@ class Policy:
         # Every preflight answer, refusals included, depends on these request headers.
         self.preflight_vary = (h.VARY, vary)
         self._cache: dict[tuple[object, ...], Preflight] = {}
+        #: Whether an origin is allowed by the static rules alone (no predicate): bound once
+        #: here, so the request path makes one call.
+        self.allows_statically: Callable[[bytes], bool] = (
+            self._public_allows if self.public else self.matcher.matches
+        )
 
-    def allows_statically(self, origin: bytes) -> bool:
-        """Whether *origin* is allowed by the static rules alone (no predicate)."""
-        if self.public:
-            return origin == b"null" or parse_origin(origin) is not None
-        return self.matcher.matches(origin)
+    def _public_allows(self, origin: bytes) -> bool:
+        return origin == b"null" or parse_origin(origin) is not None
 
     def cached_preflight(
         self, origin: bytes, method: bytes, acrh: list[bytes], private_network: bool
@@ -171,7 +175,8 @@ class Policy:
                 self._cache.clear()
             self._cache[key] = hit
         # Each response gets its own list: servers and outer middleware may mutate it.
-        return Preflight(hit.status, [*hit.headers], hit.reason)
+        # (tuple.__new__ skips NamedTuple's Python-level __new__ on this hot path.)
+        return tuple.__new__(Preflight, (hit[0], [*hit[1]], hit[2]))
 
     def preflight(
         self,
