@@ -24,6 +24,8 @@ from crossorigin._routing import RoutePolicies
 from crossorigin._types import ASGIApp, Message, Receive, Scope, Send
 
 logger = logging.getLogger("crossorigin")
+_debug_enabled = logger.isEnabledFor  # bound once: checked on every denial
+_DEBUG = logging.DEBUG
 
 _ERROR_BODY = b"Internal Server Error"
 _ERROR_HEADERS = (
@@ -144,15 +146,15 @@ class CORSMiddleware:
             elif count == 1 and len(origin) <= MAX_ORIGIN and origin in policy.matcher.exact:
                 # The length test comes first so that a hostile 64 KiB Origin is never hashed.
                 cors = ((h.ACAO, origin), *policy.actual_headers)
-            elif count == 1 and policy.matcher.needs_parse and policy.matcher.matches(origin):
-                # Wildcards and the regex: verdicts are memoised, so this is as cheap as the line
-                # above once an origin has been seen.
-                cors = ((h.ACAO, origin), *policy.actual_headers)
             elif policy.exact_only:
                 cors = ()
-                if logger.isEnabledFor(logging.DEBUG):  # spares a call per denied request
+                if _debug_enabled(_DEBUG):  # spares a call per denied request
                     reason = p.ORIGIN_MULTIPLE if count > 1 else p.ORIGIN_NOT_ALLOWED
                     _log_denial("actual", reason, origin, scope)
+            elif count == 1 and policy.matcher.matches(origin):
+                # Wildcards and the regex: verdicts are memoised, so this is as cheap as the
+                # exact lookup once an origin has been seen.
+                cors = ((h.ACAO, origin), *policy.actual_headers)
             else:
                 cors = await self._actual_cors(policy, origin, count, scope)
             if self._observer is not None:
