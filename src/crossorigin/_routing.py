@@ -23,13 +23,16 @@ if TYPE_CHECKING:
 
 Kind = Literal["exact", "prefix", "template"]
 
-# Starlette's path convertors (starlette/convertors.py), as regexes.
+# Starlette's path convertors (starlette/convertors.py), as regexes, character for character:
+# a convertor that accepts less than Starlette's lets a request run the route under another
+# policy (a hyphen-less or upper-case UUID did exactly that). Compiled without DOTALL, as
+# Starlette compiles them, so ``{p:path}`` does not cross a newline either.
 _CONVERTORS = {
     "str": "[^/]+",
     "path": ".*",
     "int": "[0-9]+",
     "float": r"[0-9]+(?:\.[0-9]+)?",
-    "uuid": "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+    "uuid": "[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}",
 }
 _PARAM = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)(?::([a-zA-Z_][a-zA-Z0-9_]*))?\}")
 
@@ -77,8 +80,10 @@ def _compile(pattern: str, problems: list[ConfigProblem]) -> _Entry | None:
     first_param = _PARAM.search(body)
     static = body[: first_param.start()] if first_param else body
     if star:
-        # '/api/*' covers '/api' itself and everything below '/api/', never '/apix'.
-        return _Entry(pattern, "prefix", "".join(parts) + "(?:/.*)?", static)
+        # '/api/*' covers '/api' itself and everything below '/api/', never '/apix'. "Below"
+        # includes paths with a newline in them: a route such as '/api/{name}' runs for
+        # '/api/a%0Ab', so the prefix must not stop where a non-DOTALL '.*' would.
+        return _Entry(pattern, "prefix", "".join(parts) + "(?:/(?s:.*))?", static)
     return _Entry(pattern, "template" if first_param else "exact", "".join(parts), static)
 
 
@@ -88,10 +93,24 @@ def _covers(earlier: _Entry, later: _Entry) -> bool:
         return True
     if earlier.kind == "prefix":
         base = earlier.static
-        return later.static == base or later.static.startswith(base + "/")
+        if later.static.startswith(base + "/"):
+            return True
+        # '/api{version}/items' shares the static part '/api' but reaches '/apiv2/items',
+        # which '/api/*' does not cover; only a plain '/api' or '/api/*' is covered.
+        return later.static == base and later.kind in ("exact", "prefix")
     if later.kind == "exact":
-        return re.fullmatch(earlier.regex, later.static) is not None
+        return _anchored(earlier.regex).match(later.static) is not None
     return False
+
+
+def _anchored(alternatives: str) -> re.Pattern[str]:
+    """Compile *alternatives* the way Starlette compiles a route: ``^…$`` used with ``match``.
+
+    Not ``fullmatch``: in Python ``$`` also matches just before a final ``\\n``, so Starlette's
+    ``/admin`` route runs for the path ``/admin\\n`` (``/admin%0A`` on the wire, which every
+    server decodes into ``scope["path"]``). The policy must apply to the same requests.
+    """
+    return re.compile(f"^(?:{alternatives})$")
 
 
 class RoutePolicies:
@@ -148,7 +167,7 @@ class RoutePolicies:
         self._entries = tuple(entries)
         alternatives = "|".join(f"(?P<r{i}>{e.regex})" for i, e in enumerate(entries))
         # One alternation tried left to right: the first entry that matches wins, in C.
-        self._regex = re.compile(alternatives) if entries else None
+        self._regex = _anchored(alternatives) if entries else None
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, RoutePolicies):
@@ -165,7 +184,7 @@ class RoutePolicies:
         """Index in :attr:`routes` of the entry matching the route *path*; ``None`` for default."""
         if self._regex is None:
             return None
-        match = self._regex.fullmatch(path)
+        match = self._regex.match(path)
         if match is None:
             return None
         return int(match.lastgroup[1:])  # type: ignore[index]
@@ -215,7 +234,7 @@ class Router:
         regex = self._regex
         if regex is None:
             return self._default
-        match = regex.fullmatch(route_path(scope))
+        match = regex.match(route_path(scope))
         if match is None:
             return self._default
         return self._policies[int(match.lastgroup[1:])]  # type: ignore[index]

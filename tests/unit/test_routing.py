@@ -176,3 +176,10 @@ def test_route_path_like_starlette(path: str, root_path: str, expected: str) -> 
     scope = {"path": path, "root_path": root_path}
     assert route_path(scope) == expected
     assert route_path(scope) == get_route_path(scope)
+
+
+def test_shared_static_part_is_not_unreachable() -> None:
+    """A template that only shares the prefix's static text reaches paths the prefix does not."""
+    table = RoutePolicies([("/api/*", OPEN), ("/api{version}/items", None)], default=API)
+    assert table.index_for("/apiv2/items") == 1
+    assert table.index_for("/api/items") == 0
