@@ -24,7 +24,7 @@ from crossorigin._grammar.origins import DEFAULT_PORTS, PatternError, parse_orig
 from crossorigin._types import Receive, Scope, Send
 
 if TYPE_CHECKING:
-    from crossorigin._asgi.middleware import CORSMiddleware
+    from crossorigin._asgi.decisions import Observer
     from crossorigin._config.config import CORSConfig
     from crossorigin._policy.policy import Policy
 
@@ -54,7 +54,7 @@ _POLICY_VIOLATION = 1008
 _LOG_LIMIT = 200
 
 Verdict = tuple[bool, str]
-Evaluate = Callable[["CORSMiddleware", "Policy", Scope], Awaitable[Verdict]]
+Evaluate = Callable[["Policy", Scope], Awaitable[Verdict]]
 
 
 class Protection:
@@ -195,14 +195,12 @@ def _same_origin(origin: bytes, host: bytes | None, public: bytes | None) -> boo
     return text == expected
 
 
-async def _trusted(
-    mw: CORSMiddleware, policy: Policy, origin: bytes, count: int, scope: Scope
-) -> bool:
+async def _trusted(policy: Policy, origin: bytes, count: int, scope: Scope) -> bool:
     # '*' lets any page read public responses without credentials; it vouches for no site, so
     # it never lets a cross-origin write or WebSocket through (docs/security.md).
     if policy.public:
         return False
-    return await mw._check_origin(policy, origin, count, scope) == ALLOWED
+    return await policy.origin_reason(origin, count, scope) == ALLOWED
 
 
 def _scan(scope: Scope) -> tuple[bytes | None, int, bytes | None, int, bytes | None]:
@@ -220,7 +218,7 @@ def _scan(scope: Scope) -> tuple[bytes | None, int, bytes | None, int, bytes | N
     return origin, origins, site, sites, host
 
 
-async def evaluate_write(mw: CORSMiddleware, policy: Policy, scope: Scope) -> Verdict:
+async def evaluate_write(policy: Policy, scope: Scope) -> Verdict:
     """Decide a non-safe request under *policy*'s write protection.
 
     Precondition: the method is not in :data:`SAFE_METHODS`.
@@ -238,7 +236,7 @@ async def evaluate_write(mw: CORSMiddleware, policy: Policy, scope: Scope) -> Ve
         if sites == 1 and site == b"none":
             return True, USER_INITIATED
         # same-site, cross-site, several lines or a value no browser sends.
-        if origin is not None and await _trusted(mw, policy, origin, origins, scope):
+        if origin is not None and await _trusted(policy, origin, origins, scope):
             return True, ALLOWED
         return False, CROSS_SITE
     # No Sec-Fetch-Site: an older browser or not a browser. Browsers send Origin with every
@@ -248,12 +246,12 @@ async def evaluate_write(mw: CORSMiddleware, policy: Policy, scope: Scope) -> Ve
         return True, NO_ORIGIN
     if origins == 1 and _same_origin(origin, host, protection.public_origin):
         return True, SAME_ORIGIN
-    if await _trusted(mw, policy, origin, origins, scope):
+    if await _trusted(policy, origin, origins, scope):
         return True, ALLOWED
     return False, CROSS_ORIGIN
 
 
-async def evaluate_websocket(mw: CORSMiddleware, policy: Policy, scope: Scope) -> Verdict:
+async def evaluate_websocket(policy: Policy, scope: Scope) -> Verdict:
     """Decide a WebSocket handshake under *policy*'s WebSocket protection.
 
     Browsers always send ``Origin`` on a handshake (RFC 6455 §4.1 step 8 and
@@ -270,19 +268,18 @@ async def evaluate_websocket(mw: CORSMiddleware, policy: Policy, scope: Scope) -
         return True, NO_ORIGIN
     if origins == 1 and _same_origin(origin, host, protection.public_origin):
         return True, SAME_ORIGIN
-    if await _trusted(mw, policy, origin, origins, scope):
+    if await _trusted(policy, origin, origins, scope):
         return True, ALLOWED
     return False, CROSS_ORIGIN
 
 
-async def guard_http(mw: CORSMiddleware, policy: Policy, scope: Scope, send: Send) -> bool:
+async def guard_http(policy: Policy, scope: Scope, send: Send, observer: Observer | None) -> bool:
     """Apply write protection; ``False`` when the request was refused (403 sent, app not run)."""
     if scope["method"] in SAFE_METHODS:
         return True
-    allowed, reason = await evaluate_write(mw, policy, scope)
-    observer = mw._observer
+    allowed, reason = await evaluate_write(policy, scope)
     if observer is not None:
-        await observer.protection(mw, "write-protection", scope, allowed, reason, evaluate_write)
+        await observer.protection("write-protection", scope, allowed, reason, evaluate_write)
     if allowed:
         return True
     _log_denial("write-protection", reason, scope)
@@ -292,13 +289,12 @@ async def guard_http(mw: CORSMiddleware, policy: Policy, scope: Scope, send: Sen
 
 
 async def guard_websocket(
-    mw: CORSMiddleware, policy: Policy, scope: Scope, receive: Receive, send: Send
+    policy: Policy, scope: Scope, receive: Receive, send: Send, observer: Observer | None
 ) -> bool:
     """Apply WebSocket protection; ``False`` when the handshake was refused before the app."""
-    allowed, reason = await evaluate_websocket(mw, policy, scope)
-    observer = mw._observer
+    allowed, reason = await evaluate_websocket(policy, scope)
     if observer is not None:
-        await observer.protection(mw, "websocket", scope, allowed, reason, evaluate_websocket)
+        await observer.protection("websocket", scope, allowed, reason, evaluate_websocket)
     if allowed:
         return True
     _log_denial("websocket", reason, scope)
