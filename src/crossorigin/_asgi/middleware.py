@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 from crossorigin._asgi.decisions import DecisionHook, Observer
+from crossorigin._asgi.guards import guard_http, guard_websocket
 from crossorigin._config.config import CORSConfig
 from crossorigin._config.routes import RoutePolicies
 from crossorigin._grammar import headers as h
@@ -19,7 +20,6 @@ from crossorigin._grammar.origins import MAX_ORIGIN
 from crossorigin._policy import policy as p
 from crossorigin._policy.live import LivePolicy
 from crossorigin._policy.policy import Header, Policy
-from crossorigin._policy.protect import guard_http, guard_websocket
 from crossorigin._types import ASGIApp, Message, Receive, Scope, Send
 
 logger = logging.getLogger("crossorigin")

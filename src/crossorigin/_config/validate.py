@@ -10,11 +10,11 @@ import re
 from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any
 
+from crossorigin._config import protection as _protect
 from crossorigin._errors import ConfigProblem, problem
 from crossorigin._grammar import headers as _headers
 from crossorigin._grammar import methods as _methods
 from crossorigin._grammar.origins import OriginPattern, PatternError, parse_pattern
-from crossorigin._policy import protect as _protect
 
 if TYPE_CHECKING:
     from crossorigin._config.config import CORSConfig

@@ -18,7 +18,6 @@ from crossorigin._grammar import headers as h
 from crossorigin._grammar.matcher import OriginMatcher
 from crossorigin._grammar.methods import SAFELISTED
 from crossorigin._grammar.origins import parse_origin, parse_pattern
-from crossorigin._policy.protect import compile_protection
 from crossorigin._types import OriginPredicate, Scope
 
 logger = logging.getLogger("crossorigin")
@@ -51,6 +50,26 @@ def why_denied(origin: bytes, count: int) -> str:
     if origin == b"null":
         return ORIGIN_NULL
     return ORIGIN_INVALID if parse_origin(origin) is None else ORIGIN_NOT_ALLOWED
+
+
+class Protection:
+    """The compiled protection settings of one config. Immutable."""
+
+    __slots__ = ("exempt", "public_origin", "websockets", "writes")
+
+    def __init__(self, config: CORSConfig) -> None:
+        self.writes: bool = config.protect_writes
+        self.websockets: bool = config.protect_websockets
+        self.exempt = frozenset(config.protection_exempt_paths)
+        public = config.public_origin
+        self.public_origin = None if public is None else public.encode("ascii")
+
+
+def compile_protection(config: CORSConfig) -> Protection | None:
+    """The config's :class:`Protection`, or ``None`` when both protections are off."""
+    if config.protect_writes or config.protect_websockets:
+        return Protection(config)
+    return None
 
 
 class Preflight(NamedTuple):
