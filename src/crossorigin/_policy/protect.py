@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from typing import Final
 
 from crossorigin._grammar.origins import DEFAULT_PORTS, parse_origin
+from crossorigin._grammar.paths import route_path
 from crossorigin._policy.policy import Policy
 from crossorigin._types import Scope
 
@@ -39,20 +40,6 @@ DISABLED: Final = "disabled"  # the protection is off (only seen in shadow compa
 
 Verdict = tuple[bool, str]
 Evaluate = Callable[[Policy, Scope], Awaitable[Verdict]]
-
-
-def route_path(scope: Scope) -> str:
-    """The path as the app's router sees it: ``path`` without the ``root_path`` prefix.
-
-    Same rule as Starlette's ``get_route_path``, so an exempt path is written exactly as the
-    route is declared. No other normalisation: no trailing-slash folding, no case folding, no
-    dot segments (GO-2025-3955: a bypass must never cover a path the route does not serve).
-    """
-    path: str = scope["path"]
-    root: str = scope.get("root_path", "")
-    if root and path.startswith(root) and (len(path) == len(root) or path[len(root)] == "/"):
-        return path[len(root) :]
-    return path
 
 
 def _same_origin(origin: bytes, host: bytes | None, public: bytes | None) -> bool:
