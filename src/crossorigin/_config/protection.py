@@ -6,17 +6,13 @@ Readers: ``crossorigin._config.validate`` calls :func:`check_config`; the compil
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from crossorigin._config.fields import ConfigFields
 from crossorigin._errors import ConfigProblem, problem
 from crossorigin._grammar.origins import PatternError, parse_pattern
 
-if TYPE_CHECKING:
-    from crossorigin._config.config import CORSConfig
-
 
 def check_config(
-    config: CORSConfig, paths: list[str], problems: list[ConfigProblem]
+    config: ConfigFields, paths: list[str], problems: list[ConfigProblem]
 ) -> dict[str, object]:
     """Validate the protection fields; return the normalised ones."""
     out: dict[str, object] = {}
