@@ -6,9 +6,13 @@ Readers: ``crossorigin._config.validate`` calls :func:`check_config`; the compil
 
 from __future__ import annotations
 
-from crossorigin._config.fields import ConfigFields
+from typing import TYPE_CHECKING
+
 from crossorigin._errors import ConfigProblem, problem
 from crossorigin._grammar.origins import PatternError, parse_pattern
+
+if TYPE_CHECKING:
+    from crossorigin._config.fields import ConfigFields
 
 
 def check_config(

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crossorigin._config import protection as _protect
-from crossorigin._config.fields import ConfigFields
 from crossorigin._errors import ConfigProblem, problem
 from crossorigin._grammar import headers as _headers
 from crossorigin._grammar import methods as _methods
 from crossorigin._grammar.origins import OriginPattern, PatternError, parse_pattern
+
+if TYPE_CHECKING:
+    from crossorigin._config.fields import ConfigFields
 
 MAX_AGE_LIMIT = 86400
 """Firefox's cap, the highest of any browser (Chromium caps at 7200 s, WebKit at 600 s)."""
