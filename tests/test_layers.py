@@ -10,6 +10,7 @@ Within a layer, imports must not form a cycle either.
 from __future__ import annotations
 
 import ast
+import importlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -225,6 +226,16 @@ def test_subpackage_inits_hold_only_a_docstring() -> None:
         assert doc is not None, init
         assert "May import" in doc, init
         assert body[1:] == [], init
+
+
+def test_console_script_names_the_dispatcher() -> None:
+    """pyproject's ``crossorigin`` script points at a function that exists in the new layout."""
+    tomllib = pytest.importorskip("tomllib")
+    pyproject = tomllib.loads((ROOT.parent.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    target = pyproject["project"]["scripts"]["crossorigin"]
+    assert target == "crossorigin._cli.dispatch:main"
+    module, _, name = target.partition(":")
+    assert callable(getattr(importlib.import_module(module), name))
 
 
 def _synthetic(extra: Mapping[str, str]) -> dict[str, tuple[bool, str]]:
