@@ -18,17 +18,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from crossorigin._asgi.log import shown
 from crossorigin._config.config import CORSConfig
-from crossorigin._policy import policy as p
-from crossorigin._policy.policy import Policy
-from crossorigin._policy.protect import DISABLED, Evaluate
+from crossorigin._grammar.headers import origin_lines
+from crossorigin._policy import reasons as r
+from crossorigin._policy.policy import Policy, why_denied
+from crossorigin._policy.protect import Evaluate
 from crossorigin._types import Scope
 
 logger = logging.getLogger("crossorigin")
 shadow_logger = logging.getLogger("crossorigin.shadow")
 
 Kind = Literal["preflight", "actual", "write-protection", "websocket"]
-_LOG_LIMIT = 200
 _SHADOW_FAILED = "crossorigin: shadow policy evaluation failed; the request is unaffected"
 
 
@@ -61,16 +62,6 @@ class Decision:
 
 #: ``on_decision`` receives every :class:`Decision`; its return value is ignored.
 DecisionHook = Callable[[Decision], object]
-
-
-def _origin_of(scope: Scope) -> tuple[bytes | None, int]:
-    origin = None
-    count = 0
-    for name, value in scope["headers"]:
-        if name == b"origin":
-            origin = value
-            count += 1
-    return origin, count
 
 
 def _text(value: bytes | None) -> str | None:
@@ -115,9 +106,9 @@ class Observer:
             "allow" if allowed else "deny",
             active.kind,
             reason,
-            (active.origin or "")[:_LOG_LIMIT],
-            active.method[:_LOG_LIMIT],
-            active.path[:_LOG_LIMIT],
+            shown(active.origin),
+            shown(active.method),
+            shown(active.path),
         )
         self.emit(
             Decision(active.kind, allowed, reason, active.origin, active.method, active.path, True)
@@ -125,16 +116,16 @@ class Observer:
 
     async def actual(self, policy: Policy, scope: Scope, allowed: bool) -> None:
         """A request that runs the app; *allowed* says whether it got CORS headers."""
-        origin, count = _origin_of(scope)
+        origin, count = origin_lines(scope["headers"])
         if origin is None:
             return  # not a CORS request: no decision was made
-        reason = p.ALLOWED if allowed else p.why_denied(origin, count)
+        reason = r.ALLOWED if allowed else why_denied(origin, count)
         active = Decision("actual", allowed, reason, _text(origin), scope["method"], scope["path"])
         self.emit(active)
         if self.shadow is not None:
             try:
                 shadow_reason = await self.shadow.origin_reason(origin, count, scope)
-                self._compare(active, shadow_reason == p.ALLOWED, shadow_reason)
+                self._compare(active, shadow_reason == r.ALLOWED, shadow_reason)
             except Exception:
                 logger.exception(_SHADOW_FAILED)
 
@@ -151,7 +142,7 @@ class Observer:
         """A preflight answered with *reason*; ``acrh=None`` when it was too large to read."""
         active = Decision(
             "preflight",
-            reason == p.ALLOWED,
+            reason == r.ALLOWED,
             reason,
             _text(origin),
             method.decode("latin-1"),
@@ -164,9 +155,9 @@ class Observer:
         try:
             origin_reason = await shadow.origin_reason(origin, count, scope)
             result = shadow.preflight(
-                origin, origin_reason == p.ALLOWED, origin_reason, method, acrh, private_network
+                origin, origin_reason == r.ALLOWED, origin_reason, method, acrh, private_network
             )
-            self._compare(active, result.reason == p.ALLOWED, result.reason)
+            self._compare(active, result.reason == r.ALLOWED, result.reason)
         except Exception:
             logger.exception(_SHADOW_FAILED)
 
@@ -179,11 +170,11 @@ class Observer:
         evaluate: Evaluate,
     ) -> None:
         """A write-protection or WebSocket verdict (``reason`` is ``disabled`` when off)."""
-        origin, _ = _origin_of(scope)
+        origin, _ = origin_lines(scope["headers"])
         active = Decision(
             kind, allowed, reason, _text(origin), scope.get("method", "GET"), scope["path"]
         )
-        if reason != DISABLED:
+        if reason != r.DISABLED:
             self.emit(active)
         if self.shadow is not None:
             try:

@@ -7,15 +7,14 @@ the application never runs for a refused request.
 
 from __future__ import annotations
 
-import logging
 from typing import Final
 
 from crossorigin._asgi.decisions import Observer
+from crossorigin._asgi.log import log_denial
+from crossorigin._grammar.headers import origin_lines
 from crossorigin._policy.policy import Policy
 from crossorigin._policy.protect import SAFE_METHODS, evaluate_websocket, evaluate_write
 from crossorigin._types import Receive, Scope, Send
-
-logger = logging.getLogger("crossorigin")
 
 DENIED_BODY: Final = b"Forbidden: cross-origin request"
 DENIED_HEADERS: Final = (
@@ -25,7 +24,6 @@ DENIED_HEADERS: Final = (
 _WS_DENIAL_EXTENSION = "websocket.http.response"
 _POLICY_VIOLATION = 1008
 """WebSocket close code 'policy violation' (RFC 6455 §7.4.1)."""
-_LOG_LIMIT = 200
 
 
 async def guard_http(policy: Policy, scope: Scope, send: Send, observer: Observer | None) -> bool:
@@ -37,7 +35,7 @@ async def guard_http(policy: Policy, scope: Scope, send: Send, observer: Observe
         await observer.protection("write-protection", scope, allowed, reason, evaluate_write)
     if allowed:
         return True
-    _log_denial("write-protection", reason, scope)
+    log_denial("write-protection", reason, origin_lines(scope["headers"])[0], scope)
     await send({"type": "http.response.start", "status": 403, "headers": list(DENIED_HEADERS)})
     await send({"type": "http.response.body", "body": DENIED_BODY})
     return False
@@ -52,7 +50,7 @@ async def guard_websocket(
         await observer.protection("websocket", scope, allowed, reason, evaluate_websocket)
     if allowed:
         return True
-    _log_denial("websocket", reason, scope)
+    log_denial("websocket", reason, origin_lines(scope["headers"])[0], scope)
     message = await receive()
     if message["type"] != "websocket.connect":
         return False  # the client left before the handshake completed
@@ -71,18 +69,3 @@ async def guard_websocket(
         # (https://asgi.readthedocs.io/en/latest/specs/www.html#close-send-event).
         await send({"type": "websocket.close", "code": _POLICY_VIOLATION})
     return False
-
-
-def _log_denial(kind: str, reason: str, scope: Scope) -> None:
-    if not logger.isEnabledFor(logging.DEBUG):
-        return
-    origin = next((v for n, v in scope["headers"] if n == b"origin"), b"")
-    # repr() of bytes escapes CR, LF and non-ASCII, so a hostile header cannot forge log lines.
-    logger.debug(
-        "crossorigin: %s denied reason=%s origin=%r method=%r path=%r",
-        kind,
-        reason,
-        origin[:_LOG_LIMIT],
-        scope.get("method", "GET"),
-        scope.get("path", "")[:_LOG_LIMIT],
-    )

@@ -13,11 +13,14 @@ from typing import Any
 
 from crossorigin._asgi.decisions import DecisionHook, Observer
 from crossorigin._asgi.guards import guard_http, guard_websocket
+from crossorigin._asgi.log import log_denial
 from crossorigin._config.config import CORSConfig
 from crossorigin._config.routes import RoutePolicies
 from crossorigin._grammar import headers as h
+from crossorigin._grammar.headers import origin_lines
 from crossorigin._grammar.origins import MAX_ORIGIN
 from crossorigin._policy import policy as p
+from crossorigin._policy import reasons as r
 from crossorigin._policy.live import LivePolicy
 from crossorigin._policy.policy import Header, Policy
 from crossorigin._types import ASGIApp, Message, Receive, Scope, Send
@@ -31,8 +34,6 @@ _ERROR_HEADERS = (
     (b"content-type", b"text/plain; charset=utf-8"),
     (b"content-length", str(len(_ERROR_BODY)).encode("ascii")),
 )
-_LOG_LIMIT = 200
-"""Bytes of a request value shown in a log line; longer values are cut (hostile input)."""
 
 
 class CORSMiddleware:
@@ -134,12 +135,7 @@ class CORSMiddleware:
             if self._observer is not None:
                 await self._observer.actual(policy, scope, True)
         else:
-            origin = None
-            count = 0
-            for name, value in scope["headers"]:
-                if name == b"origin":
-                    origin = value
-                    count += 1
+            origin, count = origin_lines(scope["headers"])
             if origin is None:
                 cors = ()
             elif count == 1 and len(origin) <= MAX_ORIGIN and origin in policy.matcher.exact:
@@ -148,8 +144,8 @@ class CORSMiddleware:
             elif policy.exact_only:
                 cors = ()
                 if _debug_enabled(_DEBUG):  # spares a call per denied request
-                    reason = p.ORIGIN_MULTIPLE if count > 1 else p.ORIGIN_NOT_ALLOWED
-                    _log_denial("actual", reason, origin, scope)
+                    reason = r.ORIGIN_MULTIPLE if count > 1 else r.ORIGIN_NOT_ALLOWED
+                    log_denial("actual", reason, origin, scope)
             elif count == 1 and policy.matcher.matches(origin):
                 # Wildcards and the regex: verdicts are memoised, so this is as cheap as the
                 # exact lookup once an origin has been seen.
@@ -184,9 +180,9 @@ class CORSMiddleware:
     ) -> tuple[Header, ...]:
         """CORS headers of an actual request whose origin is not an exact allowed one."""
         reason = await policy.origin_reason(origin, count, scope)
-        if reason is p.ALLOWED:
+        if reason is r.ALLOWED:
             return ((h.ACAO, origin), *policy.actual_headers)
-        _log_denial("actual", reason, origin, scope)
+        log_denial("actual", reason, origin, scope)
         return ()
 
     async def _options(self, policy: Policy, scope: Scope, send: Send) -> tuple[Header, ...] | None:
@@ -211,7 +207,7 @@ class CORSMiddleware:
                     # Stop at once on hostile input (1,000 ACRH lines, 1 MiB of commas):
                     # no work proportional to it (conformance C5, item 43).
                     await _respond(send, 403, [policy.preflight_vary])
-                    _log_denial("preflight", p.ACRH_TOO_LARGE, origin or b"", scope)
+                    log_denial("preflight", r.ACRH_TOO_LARGE, origin or b"", scope)
                     if self._observer is not None and origin is not None:
                         await self._observer.preflight(
                             scope,
@@ -220,7 +216,7 @@ class CORSMiddleware:
                             method or b"",
                             None,
                             False,
-                            p.ACRH_TOO_LARGE,
+                            r.ACRH_TOO_LARGE,
                         )
                     return None
                 acrh.append(value)
@@ -244,19 +240,19 @@ class CORSMiddleware:
             result = policy.cached_preflight(origin, method, acrh, private_network)
         elif policy.exact_only and not policy.public:
             # Denied without a predicate to ask: no coroutine, no parsing (issue 4).
-            result = p.Preflight(403, [policy.preflight_vary], p.ORIGIN_NOT_ALLOWED)
+            result = p.Preflight(403, [policy.preflight_vary], r.ORIGIN_NOT_ALLOWED)
         else:
             reason = await policy.origin_reason(origin, origins, scope)
             result = policy.preflight(
-                origin, reason is p.ALLOWED, reason, method, acrh, private_network
+                origin, reason is r.ALLOWED, reason, method, acrh, private_network
             )
         status, headers, reason = result
-        if reason is not p.ALLOWED and (
+        if reason is not r.ALLOWED and (
             self._observer is not None or logger.isEnabledFor(logging.DEBUG)
         ):
-            if reason is p.ORIGIN_NOT_ALLOWED:
+            if reason is r.ORIGIN_NOT_ALLOWED:
                 reason = p.why_denied(origin, origins)  # only logs and records need the detail
-            _log_denial("preflight", reason, origin, scope, method)
+            log_denial("preflight", reason, origin, scope, method)
         if self._observer is not None:
             await self._observer.preflight(
                 scope, origin, origins, method, acrh, private_network, reason
@@ -275,25 +271,6 @@ async def _respond(send: Send, status: int, headers: list[Header]) -> None:
         headers.append((b"content-length", b"0"))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": b""})
-
-
-def _log_denial(
-    kind: str, reason: str, origin: bytes, scope: Scope, method: bytes | None = None
-) -> None:
-    if not logger.isEnabledFor(logging.DEBUG):
-        return
-    if reason == p.ORIGIN_NOT_ALLOWED:
-        reason = p.why_denied(origin, 1)
-    # %r of a str escapes CR, LF, NUL and other control characters, so a hostile header cannot
-    # forge log lines; latin-1 maps every byte to one character, so nothing fails to decode.
-    logger.debug(
-        "crossorigin: %s denied reason=%s origin=%r method=%r path=%r",
-        kind,
-        reason,
-        origin[:_LOG_LIMIT].decode("latin-1"),
-        (method or b"")[:_LOG_LIMIT].decode("latin-1") or scope["method"],
-        scope.get("path", "")[:_LOG_LIMIT],
-    )
 
 
 async def _send_error(send: Send, cors: tuple[Header, ...], vary: bytes) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from crossorigin._grammar.methods import TOKEN
+
 ORIGIN = b"origin"
 ACRM = b"access-control-request-method"
 ACRH = b"access-control-request-headers"
@@ -77,8 +79,22 @@ RESPONSE_ONLY_CORS = frozenset(
 # A browser-shaped ACRH value: lower-case tokens joined by "," (no spaces). Checked with one
 # C-level match so the common case costs no per-name Python work.
 _CANONICAL_ACRH = re.compile(rb"[!#$%&'*+\-.^_`|~0-9a-z]+(?:,[!#$%&'*+\-.^_`|~0-9a-z]+)*")
-_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _OWS = b" \t"
+
+
+def origin_lines(headers: Iterable[tuple[bytes, bytes]]) -> tuple[bytes | None, int]:
+    """The request's ``Origin`` value and the number of ``Origin`` lines (the one scan for it).
+
+    The last line's value is returned; a caller treats more than one line as no valid origin
+    (browsers send at most one: https://fetch.spec.whatwg.org/#origin-header).
+    """
+    origin = None
+    count = 0
+    for name, value in headers:
+        if name == b"origin":
+            origin = value
+            count += 1
+    return origin, count
 
 
 def is_forbidden_request(name: str) -> bool:
@@ -110,7 +126,7 @@ def split_acrh(lines: Sequence[bytes]) -> list[bytes] | None:
                 empty += 1
                 if empty > MAX_ACRH_EMPTY:
                     return None
-            elif len(names) == MAX_ACRH_NAMES or not _TOKEN.fullmatch(name):
+            elif len(names) == MAX_ACRH_NAMES or not TOKEN.fullmatch(name):
                 return None
             else:
                 names.append(name.lower())

@@ -7,25 +7,28 @@ and ``PATCH`` are different methods and are compared byte for byte.
 
 from __future__ import annotations
 
+import re
+
 # https://fetch.spec.whatwg.org/#cors-safelisted-method
 SAFELISTED: frozenset[str] = frozenset({"GET", "HEAD", "POST"})
+SAFELISTED_BYTES: frozenset[bytes] = frozenset(m.encode("ascii") for m in SAFELISTED)
 
 # https://fetch.spec.whatwg.org/#forbidden-method (compared case-insensitively)
 FORBIDDEN: frozenset[str] = frozenset({"CONNECT", "TRACE", "TRACK"})
+FORBIDDEN_BYTES: frozenset[bytes] = frozenset(m.encode("ascii") for m in FORBIDDEN)
 
 # https://fetch.spec.whatwg.org/#concept-method-normalize
 _NORMALIZED: frozenset[str] = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"})
 
-# RFC 9110 §5.6.2: token = 1*tchar
-TCHARS: frozenset[int] = frozenset(
-    b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-)
+TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+"""RFC 9110 §5.6.2 ``token = 1*tchar``: methods and header names are tokens. The one server-side
+copy (the browser model in ``crossorigin._browser`` restates it on purpose)."""
 
 
 def is_token(value: str | bytes) -> bool:
     """Whether *value* is a non-empty RFC 9110 token (methods and header names are tokens)."""
     data = value.encode("latin-1", "replace") if isinstance(value, str) else value
-    return bool(data) and all(byte in TCHARS for byte in data)
+    return TOKEN.fullmatch(data) is not None
 
 
 def is_forbidden(method: str) -> bool:

@@ -11,38 +11,37 @@ import inspect
 import logging
 import re
 from collections.abc import Callable
-from typing import Final, NamedTuple
+from typing import NamedTuple
 
 from crossorigin._config.config import CORSConfig
 from crossorigin._grammar import headers as h
 from crossorigin._grammar.matcher import OriginMatcher
-from crossorigin._grammar.methods import SAFELISTED
+from crossorigin._grammar.methods import FORBIDDEN_BYTES, SAFELISTED, SAFELISTED_BYTES, TOKEN
 from crossorigin._grammar.origins import parse_origin, parse_pattern
+from crossorigin._policy.reasons import (
+    ACRH_INVALID,
+    ACRH_TOO_LARGE,
+    ALLOWED,
+    HEADER_NOT_ALLOWED,
+    METHOD_INVALID,
+    METHOD_NOT_ALLOWED,
+    ORIGIN_INVALID,
+    ORIGIN_MULTIPLE,
+    ORIGIN_NOT_ALLOWED,
+    ORIGIN_NULL,
+    Reason,
+)
 from crossorigin._types import OriginPredicate, Scope
 
 logger = logging.getLogger("crossorigin")
 
 Header = tuple[bytes, bytes]
 
-# Reason codes, shared by logs, debug responses and decision records.
-ALLOWED: Final = "allowed"
-NO_ORIGIN: Final = "no_origin"
-ORIGIN_NOT_ALLOWED: Final = "origin_not_allowed"
-ORIGIN_INVALID: Final = "origin_invalid"
-ORIGIN_NULL: Final = "origin_null"
-ORIGIN_MULTIPLE: Final = "origin_multiple"
-METHOD_INVALID: Final = "method_invalid"
-METHOD_NOT_ALLOWED: Final = "method_not_allowed"
-HEADER_NOT_ALLOWED: Final = "header_not_allowed"
-ACRH_INVALID: Final = "acrh_invalid"
-ACRH_TOO_LARGE: Final = "acrh_too_large"
-
-_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _PREFLIGHT_VARY = b"Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
 _TRUE = b"true"
 
 
-def why_denied(origin: bytes, count: int) -> str:
+def why_denied(origin: bytes, count: int) -> Reason:
     """Reason code for an origin that no rule allowed: several lines, ``null``, malformed, or
     merely not listed. Only logs and decision records need the distinction."""
     if count > 1:
@@ -77,7 +76,7 @@ class Preflight(NamedTuple):
 
     status: int
     headers: list[Header]
-    reason: str
+    reason: Reason
 
 
 PREFLIGHT_CACHE_SIZE = 256
@@ -180,7 +179,7 @@ class Policy:
     def _public_allows(self, origin: bytes) -> bool:
         return origin == b"null" or parse_origin(origin) is not None
 
-    async def origin_reason(self, origin: bytes, count: int, scope: Scope) -> str:
+    async def origin_reason(self, origin: bytes, count: int, scope: Scope) -> Reason:
         """Reason code for *origin* (sent on *count* lines): :data:`ALLOWED` or why not.
 
         The origin decision: the static rules (``*``, exact origins, patterns, the regex), then
@@ -234,7 +233,7 @@ class Policy:
         self,
         origin: bytes,
         allowed: bool,
-        origin_reason: str,
+        origin_reason: Reason,
         method: bytes,
         acrh: list[bytes],
         private_network: bool,
@@ -249,7 +248,8 @@ class Policy:
         acao = (h.ACAO, b"*" if self.public else origin)
         method_header = self._check_method(method)
         if method_header is None:
-            reason = METHOD_INVALID if _TOKEN.fullmatch(method) is None else METHOD_NOT_ALLOWED
+            invalid = TOKEN.fullmatch(method) is None
+            reason: Reason = METHOD_INVALID if invalid else METHOD_NOT_ALLOWED
             return self._fail(reason, [acao, *self._acac])
         headers = [acao]
         if method_header:
@@ -270,7 +270,7 @@ class Policy:
         headers.append(self.preflight_vary)
         return Preflight(self._status, headers, ALLOWED)
 
-    def _fail(self, reason: str, debug_headers: list[Header]) -> Preflight:
+    def _fail(self, reason: Reason, debug_headers: list[Header]) -> Preflight:
         # Debug mode (conformance item 46): answer 2xx with the headers that *are* allowed, so
         # the browser's console names the missing method or header.
         if self._debug:
@@ -282,14 +282,14 @@ class Policy:
         value = self._method_values.get(method)
         if value is not None:
             return value
-        if method in _SAFELISTED_BYTES:
+        if method in SAFELISTED_BYTES:
             # Safelisted methods always pass the browser's method check (step 7.5).
             return ()
-        if self._any_method and _TOKEN.fullmatch(method) and method.upper() not in _FORBIDDEN:
+        if self._any_method and TOKEN.fullmatch(method) and method.upper() not in FORBIDDEN_BYTES:
             return (h.ACAM, b"*" if self._star_method else method)
         return None
 
-    def _check_names(self, lines: list[bytes]) -> tuple[Header | None, str]:
+    def _check_names(self, lines: list[bytes]) -> tuple[Header | None, Reason]:
         """The ACAH header (``None`` when the list is empty) and a reason code."""
         names = h.split_acrh(lines)
         if names is None:
@@ -312,5 +312,3 @@ class Policy:
 
 
 _CACHEABLE_METHOD = 64
-_SAFELISTED_BYTES = frozenset(m.encode("ascii") for m in SAFELISTED)
-_FORBIDDEN = frozenset({b"CONNECT", b"TRACE", b"TRACK"})

@@ -20,26 +20,29 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Final
 
+from crossorigin._grammar.headers import origin_lines
 from crossorigin._grammar.origins import DEFAULT_PORTS, parse_origin
 from crossorigin._grammar.paths import route_path
 from crossorigin._policy.policy import Policy
+from crossorigin._policy.reasons import (
+    ALLOWED,
+    CROSS_ORIGIN,
+    CROSS_SITE,
+    DISABLED,
+    EXEMPT_PATH,
+    NO_ORIGIN,
+    SAME_ORIGIN,
+    USER_INITIATED,
+    Reason,
+)
 from crossorigin._types import Scope
 
 SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 """Methods never checked: safe methods must not change state (RFC 9110 §9.2.1)."""
 
-# Reason codes of write-protection and WebSocket decisions.
-ALLOWED: Final = "allowed"  # the Origin is allowed by the CORS policy (same code as CORS's)
-SAME_ORIGIN: Final = "same_origin"
-USER_INITIATED: Final = "user_initiated"  # Sec-Fetch-Site: none (address bar, bookmark)
-NO_ORIGIN: Final = "no_origin"  # not a browser: nothing a page could forge
-EXEMPT_PATH: Final = "exempt_path"
-CROSS_SITE: Final = "cross_site"  # Sec-Fetch-Site same-site/cross-site, origin not allowed
-CROSS_ORIGIN: Final = "cross_origin"  # no Sec-Fetch-Site; Origin neither same-origin nor allowed
-DISABLED: Final = "disabled"  # the protection is off (only seen in shadow comparisons)
-
-Verdict = tuple[bool, str]
-Evaluate = Callable[[Policy, Scope], Awaitable[Verdict]]
+Admission = tuple[bool, Reason]
+"""Whether a protected request may reach the app, and the reason code."""
+Evaluate = Callable[[Policy, Scope], Awaitable[Admission]]
 
 
 def _same_origin(origin: bytes, host: bytes | None, public: bytes | None) -> bool:
@@ -71,22 +74,20 @@ async def _trusted(policy: Policy, origin: bytes, count: int, scope: Scope) -> b
     return await policy.origin_reason(origin, count, scope) == ALLOWED
 
 
-def _scan(scope: Scope) -> tuple[bytes | None, int, bytes | None, int, bytes | None]:
-    origin = site = host = None
-    origins = sites = 0
+def _fetch_site_and_host(scope: Scope) -> tuple[bytes | None, int, bytes | None]:
+    """The last ``Sec-Fetch-Site`` line, the number of them, and the ``Host`` header."""
+    site = host = None
+    sites = 0
     for name, value in scope["headers"]:
-        if name == b"origin":
-            origin = value
-            origins += 1
-        elif name == b"sec-fetch-site":
+        if name == b"sec-fetch-site":
             site = value
             sites += 1
         elif name == b"host":
             host = value
-    return origin, origins, site, sites, host
+    return site, sites, host
 
 
-async def evaluate_write(policy: Policy, scope: Scope) -> Verdict:
+async def evaluate_write(policy: Policy, scope: Scope) -> Admission:
     """Decide a non-safe request under *policy*'s write protection.
 
     Precondition: the method is not in :data:`SAFE_METHODS`.
@@ -96,7 +97,8 @@ async def evaluate_write(policy: Policy, scope: Scope) -> Verdict:
         return True, DISABLED
     if route_path(scope) in protection.exempt:
         return True, EXEMPT_PATH
-    origin, origins, site, sites, host = _scan(scope)
+    origin, origins = origin_lines(scope["headers"])
+    site, sites, host = _fetch_site_and_host(scope)
     if site is not None:
         # https://w3c.github.io/webappsec-fetch-metadata/#sec-fetch-site-header
         if sites == 1 and site == b"same-origin":
@@ -119,7 +121,7 @@ async def evaluate_write(policy: Policy, scope: Scope) -> Verdict:
     return False, CROSS_ORIGIN
 
 
-async def evaluate_websocket(policy: Policy, scope: Scope) -> Verdict:
+async def evaluate_websocket(policy: Policy, scope: Scope) -> Admission:
     """Decide a WebSocket handshake under *policy*'s WebSocket protection.
 
     Browsers always send ``Origin`` on a handshake (RFC 6455 §4.1 step 8 and
@@ -131,7 +133,8 @@ async def evaluate_websocket(policy: Policy, scope: Scope) -> Verdict:
         return True, DISABLED
     if route_path(scope) in protection.exempt:
         return True, EXEMPT_PATH
-    origin, origins, _, _, host = _scan(scope)
+    origin, origins = origin_lines(scope["headers"])
+    _, _, host = _fetch_site_and_host(scope)
     if origin is None:
         return True, NO_ORIGIN
     if origins == 1 and _same_origin(origin, host, protection.public_origin):
