@@ -107,7 +107,7 @@ def test_regex(regex: str, origin: str, expected: bool) -> None:
 
 
 @pytest.mark.parametrize(
-    ("patterns", "regex", "needs_parse"),
+    ("patterns", "regex", "has_non_exact_rules"),
     [
         pytest.param(["https://a.example"], None, False, id="exact only"),
         pytest.param(["https://a.example:*"], None, True, id="any port"),
@@ -115,9 +115,11 @@ def test_regex(regex: str, origin: str, expected: bool) -> None:
         pytest.param([], "x", True, id="regex"),
     ],
 )
-def test_needs_parse(patterns: list[str], regex: str | None, needs_parse: bool) -> None:
-    """needs_parse is False exactly when only exact origins can match."""
-    assert matcher(patterns, regex).needs_parse is needs_parse
+def test_has_non_exact_rules(
+    patterns: list[str], regex: str | None, has_non_exact_rules: bool
+) -> None:
+    """has_non_exact_rules is False exactly when only exact origins can match."""
+    assert matcher(patterns, regex).has_non_exact_rules is has_non_exact_rules
 
 
 def test_exact_set_holds_serialized_bytes() -> None:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from crossorigin import CORSConfig
-from crossorigin._policy import policy as p
+from crossorigin._policy import reasons as r
 from crossorigin._policy.policy import PREFLIGHT_CACHE_SIZE, Policy
 
 VARY = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
@@ -51,14 +51,14 @@ def decide(
     raw_origin = origin.encode("latin-1")
     lines = [line.encode("latin-1") for line in acrh or []]
     if policy.allows_statically(raw_origin):
-        result = policy.cached_preflight(
+        result = policy.cached_preflight_answer(
             raw_origin, method.encode("latin-1"), lines, private_network
         )
     else:
-        result = policy.preflight(
+        result = policy.preflight_answer(
             raw_origin,
             False,
-            p.ORIGIN_NOT_ALLOWED,
+            r.ORIGIN_NOT_ALLOWED,
             method.encode("latin-1"),
             lines,
             private_network,
@@ -84,7 +84,7 @@ ROWS = [
                 "vary": VARY,
             },
         ),
-        p.ALLOWED,
+        r.ALLOWED,
         id="26 allowed put",
     ),
     pytest.param(
@@ -94,7 +94,7 @@ ROWS = [
         None,
         False,
         (204, {"access-control-allow-origin": ORIGIN, "vary": VARY}),
-        p.ALLOWED,
+        r.ALLOWED,
         id="27 safelisted get needs no acam",
     ),
     pytest.param(
@@ -112,7 +112,7 @@ ROWS = [
                 "vary": VARY,
             },
         ),
-        p.ALLOWED,
+        r.ALLOWED,
         id="28 delete with headers",
     ),
     pytest.param(
@@ -131,7 +131,7 @@ ROWS = [
                 "vary": VARY,
             },
         ),
-        p.ALLOWED,
+        r.ALLOWED,
         id="29 public purge",
     ),
     pytest.param(
@@ -150,7 +150,7 @@ ROWS = [
                 "vary": VARY,
             },
         ),
-        p.ALLOWED,
+        r.ALLOWED,
         id="30 star headers echo authorization",
     ),
     pytest.param(
@@ -168,7 +168,7 @@ ROWS = [
                 "vary": VARY,
             },
         ),
-        p.ALLOWED,
+        r.ALLOWED,
         id="public serves null",
     ),
     pytest.param(
@@ -178,7 +178,7 @@ ROWS = [
         None,
         False,
         DENIED,
-        p.ORIGIN_NOT_ALLOWED,
+        r.ORIGIN_NOT_ALLOWED,
         id="public denies malformed origin",
     ),
     pytest.param(
@@ -198,7 +198,7 @@ ROWS = [
                 "vary": VARY,
             },
         ),
-        p.ALLOWED,
+        r.ALLOWED,
         id="31 credentialed",
     ),
     pytest.param(
@@ -218,7 +218,7 @@ ROWS = [
                 "vary": VARY,
             },
         ),
-        p.ALLOWED,
+        r.ALLOWED,
         id="32 credentialed stars never literal",
     ),
     pytest.param(
@@ -236,7 +236,7 @@ ROWS = [
                 "vary": VARY,
             },
         ),
-        p.ALLOWED,
+        r.ALLOWED,
         id="33 max age 0",
     ),
     pytest.param(
@@ -254,7 +254,7 @@ ROWS = [
                 "vary": VARY,
             },
         ),
-        p.ALLOWED,
+        r.ALLOWED,
         id="34 acrh on two lines",
     ),
     pytest.param(
@@ -272,7 +272,7 @@ ROWS = [
                 "vary": VARY,
             },
         ),
-        p.ALLOWED,
+        r.ALLOWED,
         id="35 one space",
     ),
     pytest.param(
@@ -290,7 +290,7 @@ ROWS = [
                 "vary": VARY,
             },
         ),
-        p.ALLOWED,
+        r.ALLOWED,
         id="35 empty elements",
     ),
     pytest.param(
@@ -307,7 +307,7 @@ ROWS = [
                 "vary": VARY,
             },
         ),
-        p.ALLOWED,
+        r.ALLOWED,
         id="36 empty acrh",
     ),
     pytest.param(
@@ -317,7 +317,7 @@ ROWS = [
         None,
         False,
         DENIED,
-        p.ORIGIN_NOT_ALLOWED,
+        r.ORIGIN_NOT_ALLOWED,
         id="37 denied origin",
     ),
     pytest.param(
@@ -327,7 +327,7 @@ ROWS = [
         None,
         False,
         DENIED,
-        p.METHOD_NOT_ALLOWED,
+        r.METHOD_NOT_ALLOWED,
         id="38 method not allowed",
     ),
     pytest.param(
@@ -337,7 +337,7 @@ ROWS = [
         None,
         False,
         DENIED,
-        p.METHOD_NOT_ALLOWED,
+        r.METHOD_NOT_ALLOWED,
         id="39 method case-sensitive",
     ),
     pytest.param(
@@ -354,7 +354,7 @@ ROWS = [
                 "vary": VARY,
             },
         ),
-        p.ALLOWED,
+        r.ALLOWED,
         id="lower-case method listed",
     ),
     pytest.param(
@@ -371,7 +371,7 @@ ROWS = [
                 "vary": VARY,
             },
         ),
-        p.ALLOWED,
+        r.ALLOWED,
         id="put normalised in config",
     ),
     pytest.param(
@@ -381,7 +381,7 @@ ROWS = [
         None,
         False,
         DENIED,
-        p.METHOD_NOT_ALLOWED,
+        r.METHOD_NOT_ALLOWED,
         id="lower-case put is not put",
     ),
     pytest.param(
@@ -391,7 +391,7 @@ ROWS = [
         ["x-foo,x-not-allowed"],
         False,
         DENIED,
-        p.HEADER_NOT_ALLOWED,
+        r.HEADER_NOT_ALLOWED,
         id="40 header not allowed",
     ),
     pytest.param(
@@ -409,7 +409,7 @@ ROWS = [
                 "vary": VARY,
             },
         ),
-        p.ALLOWED,
+        r.ALLOWED,
         id="41 safelisted names always accepted (C4)",
     ),
     pytest.param(
@@ -427,7 +427,7 @@ ROWS = [
                 "vary": VARY,
             },
         ),
-        p.ALLOWED,
+        r.ALLOWED,
         id="41 all four safelisted names",
     ),
     pytest.param(
@@ -437,14 +437,14 @@ ROWS = [
         ["range"],
         False,
         DENIED,
-        p.HEADER_NOT_ALLOWED,
+        r.HEADER_NOT_ALLOWED,
         id="range is not always accepted",
     ),
     pytest.param(
-        CONFIG_A, ORIGIN, "CONNECT", None, False, DENIED, p.METHOD_NOT_ALLOWED, id="42 connect"
+        CONFIG_A, ORIGIN, "CONNECT", None, False, DENIED, r.METHOD_NOT_ALLOWED, id="42 connect"
     ),
     pytest.param(
-        CONFIG_A, ORIGIN, "TRACE", None, False, DENIED, p.METHOD_NOT_ALLOWED, id="42 trace"
+        CONFIG_A, ORIGIN, "TRACE", None, False, DENIED, r.METHOD_NOT_ALLOWED, id="42 trace"
     ),
     pytest.param(
         CONFIG_P,
@@ -453,7 +453,7 @@ ROWS = [
         None,
         False,
         DENIED,
-        p.METHOD_NOT_ALLOWED,
+        r.METHOD_NOT_ALLOWED,
         id="42 track with star methods",
     ),
     pytest.param(
@@ -471,7 +471,7 @@ ROWS = [
                 "vary": VARY,
             },
         ),
-        p.ALLOWED,
+        r.ALLOWED,
         id="44 unsorted tolerated",
     ),
     pytest.param(
@@ -489,21 +489,21 @@ ROWS = [
                 "vary": VARY,
             },
         ),
-        p.ALLOWED,
+        r.ALLOWED,
         id="44 upper case tolerated",
     ),
     pytest.param(
-        CONFIG_A, ORIGIN, "PUT", ["x foo"], False, DENIED, p.ACRH_INVALID, id="acrh invalid"
+        CONFIG_A, ORIGIN, "PUT", ["x foo"], False, DENIED, r.ACRH_INVALID, id="acrh invalid"
     ),
     pytest.param(
-        CONFIG_A, ORIGIN, "PUT", ["x" * 4097], False, DENIED, p.ACRH_TOO_LARGE, id="acrh too large"
+        CONFIG_A, ORIGIN, "PUT", ["x" * 4097], False, DENIED, r.ACRH_TOO_LARGE, id="acrh too large"
     ),
     pytest.param(
-        CONFIG_A, ORIGIN, "P UT", None, False, DENIED, p.METHOD_INVALID, id="method invalid"
+        CONFIG_A, ORIGIN, "P UT", None, False, DENIED, r.METHOD_INVALID, id="method invalid"
     ),
-    pytest.param(CONFIG_A, ORIGIN, "", None, False, DENIED, p.METHOD_INVALID, id="method empty"),
+    pytest.param(CONFIG_A, ORIGIN, "", None, False, DENIED, r.METHOD_INVALID, id="method empty"),
     pytest.param(
-        CONFIG_A, "null", "PUT", None, False, DENIED, p.ORIGIN_NOT_ALLOWED, id="45 null origin"
+        CONFIG_A, "null", "PUT", None, False, DENIED, r.ORIGIN_NOT_ALLOWED, id="45 null origin"
     ),
     pytest.param(
         CONFIG_A,
@@ -512,7 +512,7 @@ ROWS = [
         None,
         False,
         (204, {"access-control-allow-origin": ORIGIN, "vary": VARY}),
-        p.ALLOWED,
+        r.ALLOWED,
         id="52 safelisted post no acrh",
     ),
     pytest.param(
@@ -529,7 +529,7 @@ ROWS = [
                 "vary": VARY,
             },
         ),
-        p.ALLOWED,
+        r.ALLOWED,
         id="wildcard origin echoed",
     ),
     pytest.param(
@@ -546,7 +546,7 @@ ROWS = [
                 "vary": VARY,
             },
         ),
-        p.ALLOWED,
+        r.ALLOWED,
         id="preflight status 200",
     ),
     # debug (item 46)
@@ -564,7 +564,7 @@ ROWS = [
                 "vary": VARY,
             },
         ),
-        p.METHOD_NOT_ALLOWED,
+        r.METHOD_NOT_ALLOWED,
         id="46 debug method",
     ),
     pytest.param(
@@ -584,7 +584,7 @@ ROWS = [
                 "vary": VARY,
             },
         ),
-        p.HEADER_NOT_ALLOWED,
+        r.HEADER_NOT_ALLOWED,
         id="46 debug header",
     ),
     pytest.param(
@@ -594,7 +594,7 @@ ROWS = [
         None,
         False,
         DENIED,
-        p.ORIGIN_NOT_ALLOWED,
+        r.ORIGIN_NOT_ALLOWED,
         id="46 debug denied origin",
     ),
     pytest.param(
@@ -604,7 +604,7 @@ ROWS = [
         None,
         False,
         DENIED,
-        p.METHOD_NOT_ALLOWED,
+        r.METHOD_NOT_ALLOWED,
         id="46 no debug method",
     ),
     pytest.param(
@@ -614,7 +614,7 @@ ROWS = [
         ["bar,baz,foo"],
         False,
         DENIED,
-        p.HEADER_NOT_ALLOWED,
+        r.HEADER_NOT_ALLOWED,
         id="46 no debug header",
     ),
     # private network access (item 47)
@@ -633,7 +633,7 @@ ROWS = [
                 "vary": VARY_PNA,
             },
         ),
-        p.ALLOWED,
+        r.ALLOWED,
         id="47 pna allowed",
     ),
     pytest.param(
@@ -650,7 +650,7 @@ ROWS = [
                 "vary": VARY_PNA,
             },
         ),
-        p.ALLOWED,
+        r.ALLOWED,
         id="47 pna not requested",
     ),
     pytest.param(
@@ -660,7 +660,7 @@ ROWS = [
         None,
         True,
         (403, {"vary": VARY_PNA}),
-        p.ORIGIN_NOT_ALLOWED,
+        r.ORIGIN_NOT_ALLOWED,
         id="47 pna denied origin",
     ),
     pytest.param(
@@ -677,7 +677,7 @@ ROWS = [
                 "vary": VARY,
             },
         ),
-        p.ALLOWED,
+        r.ALLOWED,
         id="47 pna disabled",
     ),
 ]
@@ -793,10 +793,10 @@ def test_allows_statically(config: dict[str, Any], origin: str, expected: bool) 
 def test_cached_preflight_gives_each_response_its_own_list() -> None:
     """Mutating one preflight's header list never affects the next answer."""
     policy = Policy(CORSConfig(**CONFIG_A))
-    first = policy.cached_preflight(b"https://a.example", b"PUT", [], False)
+    first = policy.cached_preflight_answer(b"https://a.example", b"PUT", [], False)
     first.headers.append((b"x-injected", b"1"))
     first.headers[0] = (b"access-control-allow-origin", b"https://evil.example")
-    second = policy.cached_preflight(b"https://a.example", b"PUT", [], False)
+    second = policy.cached_preflight_answer(b"https://a.example", b"PUT", [], False)
     assert second.headers == [
         (b"access-control-allow-origin", b"https://a.example"),
         (b"access-control-allow-methods", b"PUT"),
@@ -807,8 +807,8 @@ def test_cached_preflight_gives_each_response_its_own_list() -> None:
 def test_cached_preflight_is_keyed_by_origin() -> None:
     """A cached answer for one allowed origin is never served to another."""
     policy = Policy(CORSConfig(**CONFIG_A))
-    policy.cached_preflight(b"https://x.b.example", b"PUT", [b"x-foo"], False)
-    other = policy.cached_preflight(b"https://y.b.example", b"PUT", [b"x-foo"], False)
+    policy.cached_preflight_answer(b"https://x.b.example", b"PUT", [b"x-foo"], False)
+    other = policy.cached_preflight_answer(b"https://y.b.example", b"PUT", [b"x-foo"], False)
     assert other.headers[0] == (b"access-control-allow-origin", b"https://y.b.example")
 
 
@@ -816,7 +816,7 @@ def test_preflight_cache_is_bounded() -> None:
     """The preflight cache never holds more than PREFLIGHT_CACHE_SIZE answers."""
     policy = Policy(CORSConfig(**CONFIG_A))
     for i in range(PREFLIGHT_CACHE_SIZE * 3):
-        result = policy.cached_preflight(f"https://h{i}.b.example".encode(), b"PUT", [], False)
+        result = policy.cached_preflight_answer(f"https://h{i}.b.example".encode(), b"PUT", [], False)
         assert result.status == 204
         assert len(policy._cache) <= PREFLIGHT_CACHE_SIZE
 
@@ -824,6 +824,6 @@ def test_preflight_cache_is_bounded() -> None:
 def test_failed_preflights_are_not_cached() -> None:
     """Only successful answers are memoised."""
     policy = Policy(CORSConfig(**CONFIG_A))
-    policy.cached_preflight(b"https://a.example", b"PATCH", [], False)
-    policy.cached_preflight(b"https://a.example", b"PUT", [b"x-bad"], False)
+    policy.cached_preflight_answer(b"https://a.example", b"PATCH", [], False)
+    policy.cached_preflight_answer(b"https://a.example", b"PUT", [b"x-bad"], False)
     assert policy._cache == {}

@@ -22,14 +22,14 @@ from crossorigin._asgi.log import shown
 from crossorigin._config.config import CORSConfig
 from crossorigin._grammar.headers import origin_lines
 from crossorigin._policy import reasons as r
-from crossorigin._policy.policy import Policy, why_denied
+from crossorigin._policy.policy import Policy, denial_reason
 from crossorigin._policy.protect import Evaluate
 from crossorigin._types import Scope
 
 logger = logging.getLogger("crossorigin")
 shadow_logger = logging.getLogger("crossorigin.shadow")
 
-Kind = Literal["preflight", "actual", "write-protection", "websocket"]
+DecisionKind = Literal["preflight", "actual", "write-protection", "websocket"]
 _SHADOW_FAILED = "crossorigin: shadow policy evaluation failed; the request is unaffected"
 
 
@@ -51,7 +51,7 @@ class Decision:
     .. versionadded:: 0.1
     """
 
-    kind: Kind
+    kind: DecisionKind
     allowed: bool
     reason: str
     origin: str | None
@@ -119,7 +119,7 @@ class Observer:
         origin, count = origin_lines(scope["headers"])
         if origin is None:
             return  # not a CORS request: no decision was made
-        reason = r.ALLOWED if allowed else why_denied(origin, count)
+        reason = r.ALLOWED if allowed else denial_reason(origin, count)
         active = Decision("actual", allowed, reason, _text(origin), scope["method"], scope["path"])
         self.emit(active)
         if self.shadow is not None:
@@ -154,7 +154,7 @@ class Observer:
             return  # the ACRH limits are global: every policy refuses an oversized list
         try:
             origin_reason = await shadow.origin_reason(origin, count, scope)
-            result = shadow.preflight(
+            result = shadow.preflight_answer(
                 origin, origin_reason == r.ALLOWED, origin_reason, method, acrh, private_network
             )
             self._compare(active, result.reason == r.ALLOWED, result.reason)
@@ -163,7 +163,7 @@ class Observer:
 
     async def protection(
         self,
-        kind: Kind,
+        kind: DecisionKind,
         scope: Scope,
         allowed: bool,
         reason: str,

@@ -13,7 +13,7 @@ from crossorigin._asgi.decisions import Observer
 from crossorigin._asgi.log import log_denial
 from crossorigin._grammar.headers import origin_lines
 from crossorigin._policy.policy import Policy
-from crossorigin._policy.protect import SAFE_METHODS, evaluate_websocket, evaluate_write
+from crossorigin._policy.protect import SAFE_METHODS, websocket_admission, write_admission
 from crossorigin._types import Receive, Scope, Send
 
 DENIED_BODY: Final = b"Forbidden: cross-origin request"
@@ -30,9 +30,9 @@ async def guard_http(policy: Policy, scope: Scope, send: Send, observer: Observe
     """Apply write protection; ``False`` when the request was refused (403 sent, app not run)."""
     if scope["method"] in SAFE_METHODS:
         return True
-    allowed, reason = await evaluate_write(policy, scope)
+    allowed, reason = await write_admission(policy, scope)
     if observer is not None:
-        await observer.protection("write-protection", scope, allowed, reason, evaluate_write)
+        await observer.protection("write-protection", scope, allowed, reason, write_admission)
     if allowed:
         return True
     log_denial("write-protection", reason, origin_lines(scope["headers"])[0], scope)
@@ -45,9 +45,9 @@ async def guard_websocket(
     policy: Policy, scope: Scope, receive: Receive, send: Send, observer: Observer | None
 ) -> bool:
     """Apply WebSocket protection; ``False`` when the handshake was refused before the app."""
-    allowed, reason = await evaluate_websocket(policy, scope)
+    allowed, reason = await websocket_admission(policy, scope)
     if observer is not None:
-        await observer.protection("websocket", scope, allowed, reason, evaluate_websocket)
+        await observer.protection("websocket", scope, allowed, reason, websocket_admission)
     if allowed:
         return True
     log_denial("websocket", reason, origin_lines(scope["headers"])[0], scope)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Final
 
-from crossorigin._policy.policy import why_denied
+from crossorigin._policy.policy import denial_reason
 from crossorigin._policy.reasons import ORIGIN_NOT_ALLOWED
 from crossorigin._types import Scope
 
@@ -44,7 +44,7 @@ def log_denial(
     if not logger.isEnabledFor(logging.DEBUG):
         return
     if reason is ORIGIN_NOT_ALLOWED and origin is not None:
-        reason = why_denied(origin, 1)  # malformed, null or merely unlisted: only logs care
+        reason = denial_reason(origin, 1)  # malformed, null or merely unlisted: only logs care
     logger.debug(
         "crossorigin: %s denied reason=%s origin=%r method=%r path=%r",
         kind,

@@ -141,7 +141,7 @@ class CORSMiddleware:
             elif count == 1 and len(origin) <= MAX_ORIGIN and origin in policy.matcher.exact:
                 # The length test comes first so that a hostile 64 KiB Origin is never hashed.
                 cors = ((h.ACAO, origin), *policy.actual_headers)
-            elif policy.exact_only:
+            elif policy.exact_miss_denies:
                 cors = ()
                 if _debug_enabled(_DEBUG):  # spares a call per denied request
                     reason = r.ORIGIN_MULTIPLE if count > 1 else r.ORIGIN_NOT_ALLOWED
@@ -237,13 +237,13 @@ class CORSMiddleware:
         if methods > 1:
             method = b""  # browsers send one ACRM line; several is not a method
         if origins == 1 and policy.allows_statically(origin):
-            result = policy.cached_preflight(origin, method, acrh, private_network)
-        elif policy.exact_only and not policy.public:
+            result = policy.cached_preflight_answer(origin, method, acrh, private_network)
+        elif policy.exact_miss_denies and not policy.public:
             # Denied without a predicate to ask: no coroutine, no parsing (issue 4).
-            result = p.Preflight(403, [policy.preflight_vary], r.ORIGIN_NOT_ALLOWED)
+            result = p.PreflightAnswer(403, [policy.preflight_vary], r.ORIGIN_NOT_ALLOWED)
         else:
             reason = await policy.origin_reason(origin, origins, scope)
-            result = policy.preflight(
+            result = policy.preflight_answer(
                 origin, reason is r.ALLOWED, reason, method, acrh, private_network
             )
         status, headers, reason = result
@@ -251,7 +251,7 @@ class CORSMiddleware:
             self._observer is not None or logger.isEnabledFor(logging.DEBUG)
         ):
             if reason is r.ORIGIN_NOT_ALLOWED:
-                reason = p.why_denied(origin, origins)  # only logs and records need the detail
+                reason = p.denial_reason(origin, origins)  # only logs and records need the detail
             log_denial("preflight", reason, origin, scope, method)
         if self._observer is not None:
             await self._observer.preflight(

@@ -1,7 +1,8 @@
 """Validation of the write- and WebSocket-protection options of a ``CORSConfig``.
 
-Readers: ``crossorigin._config.validate`` calls :func:`check_config`; the compiled settings are
-``crossorigin._policy.policy.Protection`` and the decisions ``crossorigin._policy.protect``.
+Readers: ``crossorigin._config.validate`` calls :func:`validate_protection`; the compiled
+settings are ``crossorigin._policy.policy.Protection`` and the decisions
+``crossorigin._policy.protect``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
     from crossorigin._config.fields import ConfigFields
 
 
-def check_config(
+def validate_protection(
     config: ConfigFields, paths: list[str], problems: list[ConfigProblem]
 ) -> dict[str, object]:
     """Validate the protection fields; return the normalised ones."""

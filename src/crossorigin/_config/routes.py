@@ -17,7 +17,7 @@ from typing import Literal, NamedTuple
 from crossorigin._config.config import CORSConfig
 from crossorigin._errors import ConfigError, ConfigProblem, problem
 
-Kind = Literal["exact", "prefix", "template"]
+PathMatch = Literal["exact", "prefix", "template"]
 
 # Starlette's path convertors (starlette/convertors.py), as regexes, character for character:
 # a convertor that accepts less than Starlette's lets a request run the route under another
@@ -35,7 +35,7 @@ _PARAM = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)(?::([a-zA-Z_][a-zA-Z0-9_]*))?\}
 
 class _Entry(NamedTuple):
     pattern: str
-    kind: Kind
+    kind: PathMatch
     regex: str
     static: str
     """The literal part before any wildcard or parameter."""

@@ -51,7 +51,7 @@ def validate(config: ConfigFields, problems: list[ConfigProblem]) -> dict[str, A
     paths = _strings(
         "protection_exempt_paths", config.protection_exempt_paths, problems, "'/webhooks/stripe'"
     )
-    out.update(_protect.check_config(config, paths, problems))
+    out.update(_protect.validate_protection(config, paths, problems))
     return out
 
 

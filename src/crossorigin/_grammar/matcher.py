@@ -30,11 +30,11 @@ class OriginMatcher:
     verdicts, a pure function of the origin, so sharing a matcher between threads is safe.
     """
 
-    __slots__ = ("_any_port", "_memo", "_regex", "_subdomains", "exact", "needs_parse")
+    __slots__ = ("_any_port", "_memo", "_regex", "_subdomains", "exact", "has_non_exact_rules")
 
     exact: frozenset[bytes]
     """Exact allowed origins, as the bytes a browser sends."""
-    needs_parse: bool
+    has_non_exact_rules: bool
     """Whether origins outside :attr:`exact` can still match (wildcards, ports or a regex)."""
 
     def __init__(self, patterns: Iterable[OriginPattern], regex: re.Pattern[str] | None) -> None:
@@ -53,7 +53,7 @@ class OriginMatcher:
         self._any_port = frozenset(any_port)
         self._subdomains = {key: frozenset(ports) for key, ports in subdomains.items()}
         self._regex = regex
-        self.needs_parse = bool(any_port or subdomains or regex is not None)
+        self.has_non_exact_rules = bool(any_port or subdomains or regex is not None)
         self._memo: dict[bytes, bool] = {}
 
     def matches(self, origin: bytes) -> bool:
@@ -63,7 +63,7 @@ class OriginMatcher:
             return False
         if origin in self.exact:
             return True
-        if not self.needs_parse:
+        if not self.has_non_exact_rules:
             return False
         verdict = self._memo.get(origin)
         if verdict is None:

@@ -33,7 +33,7 @@ _ORIGIN = re.compile(
 )
 _NUMERIC_LABEL = re.compile(r"[0-9]+|0x[0-9a-f]*")
 
-Kind = Literal["any", "exact", "any-port", "subdomains"]
+PatternKind = Literal["any", "exact", "any-port", "subdomains"]
 
 
 class Origin(NamedTuple):
@@ -59,7 +59,7 @@ class OriginPattern(NamedTuple):
     ``host`` itself). ``port`` is ``None`` (none/default), a number, or :data:`ANY_PORT`.
     """
 
-    kind: Kind
+    kind: PatternKind
     scheme: str = ""
     host: str = ""
     port: int | None = None
@@ -98,7 +98,7 @@ def _is_ipv4(host: str) -> bool:
     return len(parts) == 4 and all(p.isdigit() and str(int(p)) == p and int(p) < 256 for p in parts)
 
 
-def _check_host(host: str) -> str | None:
+def _host_problem(host: str) -> str | None:
     """Return why *host* is not a serialized host, or ``None`` when it is."""
     if len(host) > MAX_HOST:
         return f"host is longer than {MAX_HOST} characters"
@@ -132,7 +132,7 @@ def parse_origin(value: bytes | str) -> Origin | None:
     if match is None:
         return None
     scheme, host, port_text = match.groups()
-    if len(scheme) > MAX_SCHEME or _check_host(host) is not None:
+    if len(scheme) > MAX_SCHEME or _host_problem(host) is not None:
         return None
     port = None
     if port_text is not None:
@@ -233,7 +233,7 @@ def _parse_pattern(text: str, *, hints: bool) -> OriginPattern:
             "browsers send origins in lower case, with IDN hosts in punycode",
             mean(_suggest(text), text),
         )
-    kind: Kind = "exact"
+    kind: PatternKind = "exact"
     if rest.startswith("*."):
         kind, rest = "subdomains", rest[2:]
     if rest.endswith(":*"):
@@ -281,7 +281,7 @@ def _explain_invalid(
             raise PatternError("the port must be a number from 1 to 65535 without leading zeros")
     else:
         host = rest
-    why = _check_host(host) or "the host is not valid"
+    why = _host_problem(host) or "the host is not valid"
     raise PatternError(why, mean(_suggest(text), text))
 
 

@@ -41,7 +41,7 @@ _PREFLIGHT_VARY = b"Origin, Access-Control-Request-Method, Access-Control-Reques
 _TRUE = b"true"
 
 
-def why_denied(origin: bytes, count: int) -> Reason:
+def denial_reason(origin: bytes, count: int) -> Reason:
     """Reason code for an origin that no rule allowed: several lines, ``null``, malformed, or
     merely not listed. Only logs and decision records need the distinction."""
     if count > 1:
@@ -71,7 +71,7 @@ def compile_protection(config: CORSConfig) -> Protection | None:
     return None
 
 
-class Preflight(NamedTuple):
+class PreflightAnswer(NamedTuple):
     """The outcome of a preflight: status, the response headers and the reason code."""
 
     status: int
@@ -90,6 +90,7 @@ class Policy:
 
     __slots__ = (
         "_acac",
+        "_acam_star",
         "_allowed_methods",
         "_allowed_names",
         "_any_header",
@@ -100,12 +101,11 @@ class Policy:
         "_method_values",
         "_preflight_tail",
         "_private_network",
-        "_star_method",
         "_status",
         "actual_headers",
         "allows_statically",
         "config",
-        "exact_only",
+        "exact_miss_denies",
         "matcher",
         "predicate",
         "preflight_vary",
@@ -127,7 +127,7 @@ class Policy:
         #: Write/WebSocket protection (issue 5), ``None`` when both are off.
         self.protection = compile_protection(config)
         #: Only exact origins can be allowed: a miss in ``matcher.exact`` is a denial.
-        self.exact_only = not self.matcher.needs_parse and self.predicate is None
+        self.exact_miss_denies = not self.matcher.has_non_exact_rules and self.predicate is None
         credentials = config.allow_credentials
         exposed = [n for n in config.expose_headers if n not in h.SAFELISTED_RESPONSE]
 
@@ -150,7 +150,7 @@ class Policy:
         self._any_method = "*" in config.allow_methods
         # '*' is a wildcard only for requests without credentials (step 7.5), so with
         # credentials the validated method is echoed instead.
-        self._star_method = self._any_method and not credentials
+        self._acam_star = self._any_method and not credentials
         self._allowed_methods = frozenset(
             m.encode("ascii") for m in config.allow_methods if m not in SAFELISTED
         )
@@ -169,7 +169,7 @@ class Policy:
             vary += b", Access-Control-Request-Private-Network"
         # Every preflight answer, refusals included, depends on these request headers.
         self.preflight_vary = (h.VARY, vary)
-        self._cache: dict[tuple[object, ...], Preflight] = {}
+        self._cache: dict[tuple[object, ...], PreflightAnswer] = {}
         #: Whether an origin is allowed by the static rules alone (no predicate): bound once
         #: here, so the request path makes one call.
         self.allows_statically: Callable[[bytes], bool] = (
@@ -198,7 +198,7 @@ class Policy:
             # Whether it was malformed or merely unlisted only matters to the log line.
             return ORIGIN_NOT_ALLOWED
         if parse_origin(origin) is None:
-            return why_denied(origin, count)
+            return denial_reason(origin, count)
         try:
             verdict = predicate(origin.decode("ascii"), scope)
             if inspect.isawaitable(verdict):
@@ -208,9 +208,9 @@ class Policy:
             return ORIGIN_NOT_ALLOWED
         return ALLOWED if verdict is True else ORIGIN_NOT_ALLOWED
 
-    def cached_preflight(
+    def cached_preflight_answer(
         self, origin: bytes, method: bytes, acrh: list[bytes], private_network: bool
-    ) -> Preflight:
+    ) -> PreflightAnswer:
         """:meth:`preflight` for an origin allowed by static rules, memoised when it succeeds.
 
         Precondition: the ACRH lines are within :data:`~crossorigin._grammar.headers.MAX_ACRH_BYTES`
@@ -219,7 +219,7 @@ class Policy:
         key = (origin, method, private_network, *acrh)
         hit = self._cache.get(key)
         if hit is None:
-            hit = self.preflight(origin, True, ALLOWED, method, acrh, private_network)
+            hit = self.preflight_answer(origin, True, ALLOWED, method, acrh, private_network)
             if hit.reason is not ALLOWED or len(method) > _CACHEABLE_METHOD:
                 return hit
             if len(self._cache) >= PREFLIGHT_CACHE_SIZE:
@@ -227,9 +227,9 @@ class Policy:
             self._cache[key] = hit
         # Each response gets its own list: servers and outer middleware may mutate it.
         # (tuple.__new__ skips NamedTuple's Python-level __new__ on this hot path.)
-        return tuple.__new__(Preflight, (hit[0], [*hit[1]], hit[2]))
+        return tuple.__new__(PreflightAnswer, (hit[0], [*hit[1]], hit[2]))
 
-    def preflight(
+    def preflight_answer(
         self,
         origin: bytes,
         allowed: bool,
@@ -237,16 +237,16 @@ class Policy:
         method: bytes,
         acrh: list[bytes],
         private_network: bool,
-    ) -> Preflight:
+    ) -> PreflightAnswer:
         """Decide a preflight from an origin (already matched) and its request headers.
 
         Failure is 403 with no CORS headers (conformance C2; https://fetch.spec.whatwg.org/#http-responses:
         "the 403 status can be used, coupled with omitting the relevant headers").
         """
         if not allowed:
-            return Preflight(403, [self.preflight_vary], origin_reason)
+            return PreflightAnswer(403, [self.preflight_vary], origin_reason)
         acao = (h.ACAO, b"*" if self.public else origin)
-        method_header = self._check_method(method)
+        method_header = self._method_header(method)
         if method_header is None:
             invalid = TOKEN.fullmatch(method) is None
             reason: Reason = METHOD_INVALID if invalid else METHOD_NOT_ALLOWED
@@ -255,7 +255,7 @@ class Policy:
         if method_header:
             headers.append(method_header)
         if acrh:
-            names_header, reason = self._check_names(acrh)
+            names_header, reason = self._names_header(acrh)
             if reason != ALLOWED:
                 debug_headers = [*headers, *self._acac]
                 if reason == HEADER_NOT_ALLOWED:
@@ -268,16 +268,16 @@ class Policy:
         if private_network and self._private_network:
             headers.append((h.ACAPN, _TRUE))
         headers.append(self.preflight_vary)
-        return Preflight(self._status, headers, ALLOWED)
+        return PreflightAnswer(self._status, headers, ALLOWED)
 
-    def _fail(self, reason: Reason, debug_headers: list[Header]) -> Preflight:
+    def _fail(self, reason: Reason, debug_headers: list[Header]) -> PreflightAnswer:
         # Debug mode (conformance item 46): answer 2xx with the headers that *are* allowed, so
         # the browser's console names the missing method or header.
         if self._debug:
-            return Preflight(self._status, [*debug_headers, self.preflight_vary], reason)
-        return Preflight(403, [self.preflight_vary], reason)
+            return PreflightAnswer(self._status, [*debug_headers, self.preflight_vary], reason)
+        return PreflightAnswer(403, [self.preflight_vary], reason)
 
-    def _check_method(self, method: bytes) -> Header | tuple[()] | None:
+    def _method_header(self, method: bytes) -> Header | tuple[()] | None:
         """The ACAM header for *method*, ``()`` when none is needed, ``None`` when denied."""
         value = self._method_values.get(method)
         if value is not None:
@@ -286,10 +286,10 @@ class Policy:
             # Safelisted methods always pass the browser's method check (step 7.5).
             return ()
         if self._any_method and TOKEN.fullmatch(method) and method.upper() not in FORBIDDEN_BYTES:
-            return (h.ACAM, b"*" if self._star_method else method)
+            return (h.ACAM, b"*" if self._acam_star else method)
         return None
 
-    def _check_names(self, lines: list[bytes]) -> tuple[Header | None, Reason]:
+    def _names_header(self, lines: list[bytes]) -> tuple[Header | None, Reason]:
         """The ACAH header (``None`` when the list is empty) and a reason code."""
         names = h.split_acrh(lines)
         if names is None:

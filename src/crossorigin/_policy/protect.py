@@ -9,8 +9,8 @@ The design follows Go 1.25's ``net/http.CrossOriginProtection`` (``Sec-Fetch-Sit
 GO-2025-3955: a bypass for ``/hello/`` also bypassed ``/hello``) and a strict origin parser
 (golang/go#78563: ``http://evil@victim.com`` must not pass for ``victim.com``).
 
-Readers: the ASGI guards (``crossorigin._asgi.guards``) call :func:`evaluate_write` and
-:func:`evaluate_websocket` and send the refusal; the settings are compiled with the policy
+Readers: the ASGI guards (``crossorigin._asgi.guards``) call :func:`write_admission` and
+:func:`websocket_admission` and send the refusal; the settings are compiled with the policy
 (:class:`~crossorigin._policy.policy.Protection`); the options are validated with the config
 (``crossorigin._config.protection``); docs/security.md explains the behaviour to users.
 """
@@ -87,7 +87,7 @@ def _fetch_site_and_host(scope: Scope) -> tuple[bytes | None, int, bytes | None]
     return site, sites, host
 
 
-async def evaluate_write(policy: Policy, scope: Scope) -> Admission:
+async def write_admission(policy: Policy, scope: Scope) -> Admission:
     """Decide a non-safe request under *policy*'s write protection.
 
     Precondition: the method is not in :data:`SAFE_METHODS`.
@@ -121,7 +121,7 @@ async def evaluate_write(policy: Policy, scope: Scope) -> Admission:
     return False, CROSS_ORIGIN
 
 
-async def evaluate_websocket(policy: Policy, scope: Scope) -> Admission:
+async def websocket_admission(policy: Policy, scope: Scope) -> Admission:
     """Decide a WebSocket handshake under *policy*'s WebSocket protection.
 
     Browsers always send ``Origin`` on a handshake (RFC 6455 §4.1 step 8 and
