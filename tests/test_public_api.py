@@ -1,5 +1,5 @@
 """The public API: one sorted, complete ``__all__``, public ``__module__`` names and a light
-import (house rule 4; httpx ``tests/test_exported_members.py``)."""
+import (as httpx ``tests/test_exported_members.py`` does)."""
 
 from __future__ import annotations
 
@@ -47,6 +47,21 @@ def test_all_names_resolve() -> None:
     """Every name in __all__ can be imported, the lazy ones included."""
     for name in crossorigin.__all__:
         assert getattr(crossorigin, name) is not None
+
+
+def test_dir_lists_the_lazy_exports() -> None:
+    """dir(crossorigin) lists every public name, the lazy ones included, without loading them."""
+    listed = dir(crossorigin)
+    assert set(crossorigin.__all__) | {"__version__"} <= set(listed)
+    assert listed == sorted(listed)
+    code = (
+        "import crossorigin, sys; dir(crossorigin); print('crossorigin._cli.check' in sys.modules)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert result.stdout.strip() == "False"
 
 
 def test_contract_names_are_exported() -> None:

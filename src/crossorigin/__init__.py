@@ -65,3 +65,8 @@ def __getattr__(name: str) -> _Any:
         _check.check.__module__ = _check.Report.__module__ = "crossorigin"
         return getattr(_check, name)
     raise AttributeError(f"module 'crossorigin' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    # dir() and editors' completion list the lazy exports too, without importing them.
+    return sorted({*globals(), *__all__, "__version__"})
