@@ -1,4 +1,4 @@
-"""The microbenchmark's scenarios (issue 4): one request shape and one policy per row.
+"""The microbenchmark's scenarios: one request shape and one policy per row.
 
 Each row holds the crossorigin config and, when Starlette can express the same policy, the
 equivalent ``starlette.middleware.cors.CORSMiddleware`` keyword arguments. Rows Starlette cannot

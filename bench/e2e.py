@@ -32,7 +32,8 @@ APPS = ("bare", "starlette_cors", "crossorigin_cors")
 LABELS = {"bare": "bare", "starlette_cors": "Starlette CORS", "crossorigin_cors": "crossorigin"}
 SERVERS = ("uvicorn", "granian")
 TARGET = 0.88
-"""Issue 4: under granian an allowed simple GET keeps at least 88 % of the bare throughput."""
+"""Under granian an allowed simple GET keeps at least 88 % of the bare throughput
+(docs/performance.md)."""
 
 GET_LUA = """
 wrk.method = "GET"

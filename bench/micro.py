@@ -1,7 +1,8 @@
 """In-process ASGI microbenchmark: bare app vs Starlette's CORSMiddleware vs crossorigin's.
 
 Run ``python bench/micro.py [--quick] [--out bench/results]``; it writes ``latest.md`` and
-``latest.json`` to the output directory and prints a PASS/FAIL line per target (issue 4).
+``latest.json`` to the output directory and prints a PASS/FAIL line per target
+(docs/performance.md lists them).
 
 Method (docs/performance.md explains it at length):
 
@@ -83,7 +84,7 @@ def load_patched(src: Path) -> None:
     IMPLS.append("patched")
 
 
-# Targets from issue 4, as (name, limit).
+# Targets from docs/performance.md, as (name, limit).
 RATIO_ACTUAL = 0.35
 RATIO_PREFLIGHT = 0.25
 SCALE_LIMIT = 1.1
@@ -398,7 +399,7 @@ def targets(
     imp: dict[str, Any],
     impl: str = "crossorigin",
 ) -> list[dict[str, Any]]:
-    """One PASS/FAIL entry per target of issue 4 that the microbenchmark can check."""
+    """One PASS/FAIL entry per target of docs/performance.md that the microbenchmark can check."""
     by_id = {r["id"]: r for r in results}
     out: list[dict[str, Any]] = []
 

@@ -1,7 +1,7 @@
 """A real uvicorn server in a thread, on loopback sockets bound to port 0 (no pick-then-bind race).
 
 After httpx's ``tests/conftest.py`` ``serve_in_thread``. Used by the WebSocket and browser
-tests of the protections (issue 5).
+tests of the protections (behaviour.md B33-B38).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Configuration errors: one :class:`ConfigError` carrying every :class:`ConfigProblem`.
 
-Validation never stops at the first problem (house rule 1, after jub0bs/cors config.go, which
+Validation never stops at the first problem (behaviour.md B53, after jub0bs/cors config.go, which
 accumulates errors "so as to call errors.Join at most once"): users fix a config in one go.
 Every message follows one grammar: ``crossorigin: <reason> <field> <value>; <how to fix>``.
 """

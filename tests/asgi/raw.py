@@ -1,4 +1,4 @@
-"""A direct ASGI driver and a side-effect-counting app, for the protection tests (issue 5).
+"""A direct ASGI driver and a side-effect-counting app, for the protection tests (behaviour.md B33-B38).
 
 httpx normalises what a test must control here (it upper-cases methods, sets ``Host`` and joins
 nothing), so these tests build the scope themselves: exact header lines, repeated lines,

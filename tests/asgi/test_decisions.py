@@ -1,4 +1,4 @@
-"""The on_decision hook (issue 5 item 4): one record per decision, never in the way."""
+"""The on_decision hook (behaviour.md B43): one record per decision, never in the way."""
 
 from __future__ import annotations
 

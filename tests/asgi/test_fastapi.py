@@ -1,4 +1,4 @@
-"""FastAPI integration through a real uvicorn server on 127.0.0.1 (issue 2, items 4-6).
+"""FastAPI integration through a real uvicorn server on 127.0.0.1 (behaviour.md B3, B41).
 
 The same set-ups as ``test_starlette.py``: ``app.add_middleware`` with ``config=``, with
 Starlette's keyword arguments, and ``CORSMiddleware`` wrapping the whole application.

@@ -1,5 +1,5 @@
 """Hostile requests: answered correctly, without exceptions, and without work proportional
-to their size (conformance C5, C7, items 17, 18, 43).
+to their size (behaviour.md B7, B8, B21).
 
 Requests are driven straight through the ASGI callable (no event loop, no HTTP client) so the
 scope holds exactly the bytes under test, repeated lines included, and ``tracemalloc`` sees

@@ -1,4 +1,4 @@
-"""Cross-origin write protection (issue 5 item 1): every branch, and proof the route never runs."""
+"""Cross-origin write protection (behaviour.md B33-B37): every branch, and proof the route never runs."""
 
 from __future__ import annotations
 

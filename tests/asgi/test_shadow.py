@@ -1,4 +1,4 @@
-"""The shadow policy (issue 5 item 3): reported differences, never a changed response."""
+"""The shadow policy (behaviour.md B43): reported differences, never a changed response."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Starlette integration through a real uvicorn server on 127.0.0.1 (issue 2, items 4-6).
+"""Starlette integration through a real uvicorn server on 127.0.0.1 (behaviour.md B3, B41).
 
 Every behaviour is checked in three set-ups: ``app.add_middleware(CORSMiddleware,
 config=...)``, the same with Starlette's keyword arguments, and ``CORSMiddleware`` wrapping

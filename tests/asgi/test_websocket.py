@@ -1,4 +1,4 @@
-"""WebSocket Origin enforcement (issue 5 item 2): ASGI table and a real uvicorn server."""
+"""WebSocket Origin enforcement (behaviour.md B38): ASGI table and a real uvicorn server."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Three browser engines behind one small interface, for the real-browser conformance suite.
+"""Three browser engines behind one small interface, for the real-browser suite.
 
 Every engine is driven with Debian packages alone (shared/spec/browser-testing.md):
 

@@ -1,4 +1,4 @@
-"""Real-browser conformance: every scenario in Chromium, Firefox ESR and WebKitGTK.
+"""Real browsers against the behaviour contract: every scenario in Chromium, Firefox ESR and WebKitGTK.
 
 The browser is the only honest judge of CORS headers. Each test opens a page on one origin,
 runs ``fetch()`` against the API on another, and asserts three things: the browser's verdict

@@ -1,4 +1,4 @@
-"""Issue 5 in a real browser: write protection, WebSocket Origin checks and the shadow policy.
+"""Protection (behaviour.md B33-B38, B43) in a real browser: write protection, WebSocket Origin checks and the shadow policy.
 
 Topology (shared/spec/browser-testing.md): the API and its own page on ``http://127.0.0.1:P``;
 an allowed page origin ``http://localhost:A`` and a disallowed one ``http://localhost:D``, both

@@ -1,4 +1,4 @@
-"""Issue 6 in real browsers: one open and one credentialed path of the same API."""
+"""Route policies (behaviour.md B39-B41) in real browsers: one open and one credentialed path of the same API."""
 
 from __future__ import annotations
 

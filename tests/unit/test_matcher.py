@@ -21,7 +21,7 @@ def matcher(patterns: list[str], regex: str | None = None) -> OriginMatcher:
 @pytest.mark.parametrize(
     ("patterns", "origin", "expected"),
     [
-        # conformance item 14
+        # behaviour.md B9
         pytest.param(CONFIG_A, "https://a.example", True, id="exact"),
         pytest.param(CONFIG_A, "https://x.b.example", True, id="one label"),
         pytest.param(CONFIG_A, "https://y.x.b.example", True, id="two labels"),
@@ -31,7 +31,7 @@ def matcher(patterns: list[str], regex: str | None = None) -> OriginMatcher:
         pytest.param(CONFIG_A, "http://x.b.example", False, id="wildcard other scheme"),
         pytest.param(CONFIG_A, "https://x.b.example:8443", False, id="wildcard other port"),
         pytest.param(CONFIG_A, "https://.b.example", False, id="empty label"),
-        # item 16
+        # behaviour.md B9 (any port)
         pytest.param(CONFIG_A, "http://localhost", True, id="any port without port"),
         pytest.param(CONFIG_A, "http://localhost:3000", True, id="any port with port"),
         pytest.param(CONFIG_A, "https://localhost:3000", False, id="any port other scheme"),
@@ -39,7 +39,7 @@ def matcher(patterns: list[str], regex: str | None = None) -> OriginMatcher:
             CONFIG_A, "http://localhost.evil.example:3000", False, id="any port host prefix"
         ),
         pytest.param(CONFIG_A, "http://x.localhost:3000", False, id="any port subdomain"),
-        # items 11, 12, 13, 15
+        # behaviour.md B5, B6, B10
         pytest.param(CONFIG_A, "https://A.example", False, id="upper case"),
         pytest.param(CONFIG_A, "https://a.example/", False, id="trailing slash"),
         pytest.param(CONFIG_A, "https://a.example:443", False, id="explicit default port"),

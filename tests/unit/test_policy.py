@@ -1,8 +1,8 @@
-"""Policy: compiled header values and the preflight decision (conformance items 26-47, 52)."""
+"""Policy: compiled header values and the preflight decision (behaviour.md B18-B26)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -39,6 +39,21 @@ CONFIG_P: dict[str, Any] = {
 DENIED = (403, {"vary": VARY})
 
 
+class Row(NamedTuple):
+    """One preflight: the config, the request, and the exact answer expected."""
+
+    name: str
+    """The test id: the behaviour.md rule it checks, then what the row shows."""
+    config: dict[str, Any]
+    method: str
+    expected: tuple[int, dict[str, str]]
+    """Status and the exact response header set."""
+    reason: str
+    origin: str = ORIGIN
+    acrh: list[str] | None = None
+    private_network: bool = False
+
+
 def decide(
     config: dict[str, Any],
     origin: str = ORIGIN,
@@ -70,13 +85,11 @@ def decide(
 
 
 ROWS = [
-    pytest.param(
+    Row(
+        "B18 allowed put",
         CONFIG_A,
-        ORIGIN,
-        "PUT",
-        None,
-        False,
-        (
+        method="PUT",
+        expected=(
             204,
             {
                 "access-control-allow-origin": ORIGIN,
@@ -84,26 +97,21 @@ ROWS = [
                 "vary": VARY,
             },
         ),
-        r.ALLOWED,
-        id="26 allowed put",
+        reason=r.ALLOWED,
     ),
-    pytest.param(
+    Row(
+        "B19 safelisted get needs no acam",
         CONFIG_A,
-        ORIGIN,
-        "GET",
-        None,
-        False,
-        (204, {"access-control-allow-origin": ORIGIN, "vary": VARY}),
-        r.ALLOWED,
-        id="27 safelisted get needs no acam",
+        method="GET",
+        expected=(204, {"access-control-allow-origin": ORIGIN, "vary": VARY}),
+        reason=r.ALLOWED,
     ),
-    pytest.param(
+    Row(
+        "B20 delete with headers",
         CONFIG_A,
-        ORIGIN,
-        "DELETE",
-        ["content-type,x-foo"],
-        False,
-        (
+        method="DELETE",
+        acrh=["content-type,x-foo"],
+        expected=(
             204,
             {
                 "access-control-allow-origin": ORIGIN,
@@ -112,16 +120,14 @@ ROWS = [
                 "vary": VARY,
             },
         ),
-        r.ALLOWED,
-        id="28 delete with headers",
+        reason=r.ALLOWED,
     ),
-    pytest.param(
+    Row(
+        "B19 public purge",
         CONFIG_P,
-        ORIGIN,
-        "PURGE",
-        ["content-type"],
-        False,
-        (
+        method="PURGE",
+        acrh=["content-type"],
+        expected=(
             204,
             {
                 "access-control-allow-origin": "*",
@@ -131,16 +137,14 @@ ROWS = [
                 "vary": VARY,
             },
         ),
-        r.ALLOWED,
-        id="29 public purge",
+        reason=r.ALLOWED,
     ),
-    pytest.param(
+    Row(
+        "B20 star headers echo authorization",
         CONFIG_P,
-        ORIGIN,
-        "PUT",
-        ["authorization,x-any"],
-        False,
-        (
+        method="PUT",
+        acrh=["authorization,x-any"],
+        expected=(
             204,
             {
                 "access-control-allow-origin": "*",
@@ -150,16 +154,14 @@ ROWS = [
                 "vary": VARY,
             },
         ),
-        r.ALLOWED,
-        id="30 star headers echo authorization",
+        reason=r.ALLOWED,
     ),
-    pytest.param(
+    Row(
+        "public serves null",
         CONFIG_P,
-        "null",
-        "PUT",
-        None,
-        False,
-        (
+        method="PUT",
+        origin="null",
+        expected=(
             204,
             {
                 "access-control-allow-origin": "*",
@@ -168,26 +170,22 @@ ROWS = [
                 "vary": VARY,
             },
         ),
-        r.ALLOWED,
-        id="public serves null",
+        reason=r.ALLOWED,
     ),
-    pytest.param(
+    Row(
+        "public denies malformed origin",
         CONFIG_P,
-        "https://A.example",
-        "PUT",
-        None,
-        False,
-        DENIED,
-        r.ORIGIN_NOT_ALLOWED,
-        id="public denies malformed origin",
+        method="PUT",
+        origin="https://A.example",
+        expected=DENIED,
+        reason=r.ORIGIN_NOT_ALLOWED,
     ),
-    pytest.param(
+    Row(
+        "B18 credentialed",
         CONFIG_C,
-        ORIGIN,
-        "PUT",
-        ["authorization,x-foo"],
-        False,
-        (
+        method="PUT",
+        acrh=["authorization,x-foo"],
+        expected=(
             204,
             {
                 "access-control-allow-origin": ORIGIN,
@@ -198,16 +196,14 @@ ROWS = [
                 "vary": VARY,
             },
         ),
-        r.ALLOWED,
-        id="31 credentialed",
+        reason=r.ALLOWED,
     ),
-    pytest.param(
+    Row(
+        "B19 credentialed stars never literal",
         {**CONFIG_C, "allow_methods": ["*"], "allow_headers": ["*"]},
-        ORIGIN,
-        "PATCH",
-        ["x-a,x-b"],
-        False,
-        (
+        method="PATCH",
+        acrh=["x-a,x-b"],
+        expected=(
             204,
             {
                 "access-control-allow-origin": ORIGIN,
@@ -218,16 +214,13 @@ ROWS = [
                 "vary": VARY,
             },
         ),
-        r.ALLOWED,
-        id="32 credentialed stars never literal",
+        reason=r.ALLOWED,
     ),
-    pytest.param(
+    Row(
+        "B22 max age 0",
         {**CONFIG_A, "max_age": 0},
-        ORIGIN,
-        "PUT",
-        None,
-        False,
-        (
+        method="PUT",
+        expected=(
             204,
             {
                 "access-control-allow-origin": ORIGIN,
@@ -236,16 +229,14 @@ ROWS = [
                 "vary": VARY,
             },
         ),
-        r.ALLOWED,
-        id="33 max age 0",
+        reason=r.ALLOWED,
     ),
-    pytest.param(
+    Row(
+        "B21 acrh on two lines",
         CONFIG_A,
-        ORIGIN,
-        "PUT",
-        ["content-type", "x-foo"],
-        False,
-        (
+        method="PUT",
+        acrh=["content-type", "x-foo"],
+        expected=(
             204,
             {
                 "access-control-allow-origin": ORIGIN,
@@ -254,16 +245,14 @@ ROWS = [
                 "vary": VARY,
             },
         ),
-        r.ALLOWED,
-        id="34 acrh on two lines",
+        reason=r.ALLOWED,
     ),
-    pytest.param(
+    Row(
+        "B21 one space",
         CONFIG_A,
-        ORIGIN,
-        "PUT",
-        ["content-type, x-foo"],
-        False,
-        (
+        method="PUT",
+        acrh=["content-type, x-foo"],
+        expected=(
             204,
             {
                 "access-control-allow-origin": ORIGIN,
@@ -272,16 +261,14 @@ ROWS = [
                 "vary": VARY,
             },
         ),
-        r.ALLOWED,
-        id="35 one space",
+        reason=r.ALLOWED,
     ),
-    pytest.param(
+    Row(
+        "B21 empty elements",
         CONFIG_A,
-        ORIGIN,
-        "PUT",
-        [",,x-foo,,"],
-        False,
-        (
+        method="PUT",
+        acrh=[",,x-foo,,"],
+        expected=(
             204,
             {
                 "access-control-allow-origin": ORIGIN,
@@ -290,16 +277,14 @@ ROWS = [
                 "vary": VARY,
             },
         ),
-        r.ALLOWED,
-        id="35 empty elements",
+        reason=r.ALLOWED,
     ),
-    pytest.param(
+    Row(
+        "B21 empty acrh",
         CONFIG_A,
-        ORIGIN,
-        "PUT",
-        [""],
-        False,
-        (
+        method="PUT",
+        acrh=[""],
+        expected=(
             204,
             {
                 "access-control-allow-origin": ORIGIN,
@@ -307,46 +292,35 @@ ROWS = [
                 "vary": VARY,
             },
         ),
-        r.ALLOWED,
-        id="36 empty acrh",
+        reason=r.ALLOWED,
     ),
-    pytest.param(
+    Row(
+        "B24 denied origin",
         CONFIG_A,
-        "https://evil.example",
-        "PUT",
-        None,
-        False,
-        DENIED,
-        r.ORIGIN_NOT_ALLOWED,
-        id="37 denied origin",
+        method="PUT",
+        origin="https://evil.example",
+        expected=DENIED,
+        reason=r.ORIGIN_NOT_ALLOWED,
     ),
-    pytest.param(
+    Row(
+        "B24 method not allowed",
         CONFIG_A,
-        ORIGIN,
-        "PATCH",
-        None,
-        False,
-        DENIED,
-        r.METHOD_NOT_ALLOWED,
-        id="38 method not allowed",
+        method="PATCH",
+        expected=DENIED,
+        reason=r.METHOD_NOT_ALLOWED,
     ),
-    pytest.param(
+    Row(
+        "B19 method case-sensitive",
         {**CONFIG_A, "allow_methods": ["PATCH"]},
-        ORIGIN,
-        "patch",
-        None,
-        False,
-        DENIED,
-        r.METHOD_NOT_ALLOWED,
-        id="39 method case-sensitive",
+        method="patch",
+        expected=DENIED,
+        reason=r.METHOD_NOT_ALLOWED,
     ),
-    pytest.param(
+    Row(
+        "lower-case method listed",
         {**CONFIG_A, "allow_methods": ["patch"]},
-        ORIGIN,
-        "patch",
-        None,
-        False,
-        (
+        method="patch",
+        expected=(
             204,
             {
                 "access-control-allow-origin": ORIGIN,
@@ -354,16 +328,13 @@ ROWS = [
                 "vary": VARY,
             },
         ),
-        r.ALLOWED,
-        id="lower-case method listed",
+        reason=r.ALLOWED,
     ),
-    pytest.param(
+    Row(
+        "put normalised in config",
         {**CONFIG_A, "allow_methods": ["put"]},
-        ORIGIN,
-        "PUT",
-        None,
-        False,
-        (
+        method="PUT",
+        expected=(
             204,
             {
                 "access-control-allow-origin": ORIGIN,
@@ -371,36 +342,29 @@ ROWS = [
                 "vary": VARY,
             },
         ),
-        r.ALLOWED,
-        id="put normalised in config",
+        reason=r.ALLOWED,
     ),
-    pytest.param(
+    Row(
+        "lower-case put is not put",
         CONFIG_A,
-        ORIGIN,
-        "put",
-        None,
-        False,
-        DENIED,
-        r.METHOD_NOT_ALLOWED,
-        id="lower-case put is not put",
+        method="put",
+        expected=DENIED,
+        reason=r.METHOD_NOT_ALLOWED,
     ),
-    pytest.param(
+    Row(
+        "B24 header not allowed",
         CONFIG_A,
-        ORIGIN,
-        "PUT",
-        ["x-foo,x-not-allowed"],
-        False,
-        DENIED,
-        r.HEADER_NOT_ALLOWED,
-        id="40 header not allowed",
+        method="PUT",
+        acrh=["x-foo,x-not-allowed"],
+        expected=DENIED,
+        reason=r.HEADER_NOT_ALLOWED,
     ),
-    pytest.param(
+    Row(
+        "B20 safelisted names always accepted",
         {**CONFIG_A, "allow_headers": ["x-foo"]},
-        ORIGIN,
-        "PUT",
-        ["content-type"],
-        False,
-        (
+        method="PUT",
+        acrh=["content-type"],
+        expected=(
             204,
             {
                 "access-control-allow-origin": ORIGIN,
@@ -409,16 +373,14 @@ ROWS = [
                 "vary": VARY,
             },
         ),
-        r.ALLOWED,
-        id="41 safelisted names always accepted (C4)",
+        reason=r.ALLOWED,
     ),
-    pytest.param(
+    Row(
+        "B20 all four safelisted names",
         {**CONFIG_A, "allow_headers": []},
-        ORIGIN,
-        "PUT",
-        [SAFELISTED_ACRH],
-        False,
-        (
+        method="PUT",
+        acrh=[SAFELISTED_ACRH],
+        expected=(
             204,
             {
                 "access-control-allow-origin": ORIGIN,
@@ -427,42 +389,31 @@ ROWS = [
                 "vary": VARY,
             },
         ),
-        r.ALLOWED,
-        id="41 all four safelisted names",
+        reason=r.ALLOWED,
     ),
-    pytest.param(
+    Row(
+        "range is not always accepted",
         CONFIG_A,
-        ORIGIN,
-        "PUT",
-        ["range"],
-        False,
-        DENIED,
-        r.HEADER_NOT_ALLOWED,
-        id="range is not always accepted",
+        method="PUT",
+        acrh=["range"],
+        expected=DENIED,
+        reason=r.HEADER_NOT_ALLOWED,
     ),
-    pytest.param(
-        CONFIG_A, ORIGIN, "CONNECT", None, False, DENIED, r.METHOD_NOT_ALLOWED, id="42 connect"
-    ),
-    pytest.param(
-        CONFIG_A, ORIGIN, "TRACE", None, False, DENIED, r.METHOD_NOT_ALLOWED, id="42 trace"
-    ),
-    pytest.param(
+    Row("B19 connect", CONFIG_A, method="CONNECT", expected=DENIED, reason=r.METHOD_NOT_ALLOWED),
+    Row("B19 trace", CONFIG_A, method="TRACE", expected=DENIED, reason=r.METHOD_NOT_ALLOWED),
+    Row(
+        "B19 track with star methods",
         CONFIG_P,
-        ORIGIN,
-        "track",
-        None,
-        False,
-        DENIED,
-        r.METHOD_NOT_ALLOWED,
-        id="42 track with star methods",
+        method="track",
+        expected=DENIED,
+        reason=r.METHOD_NOT_ALLOWED,
     ),
-    pytest.param(
+    Row(
+        "B21 unsorted tolerated",
         CONFIG_A,
-        ORIGIN,
-        "PUT",
-        ["x-foo,content-type"],
-        False,
-        (
+        method="PUT",
+        acrh=["x-foo,content-type"],
+        expected=(
             204,
             {
                 "access-control-allow-origin": ORIGIN,
@@ -471,16 +422,14 @@ ROWS = [
                 "vary": VARY,
             },
         ),
-        r.ALLOWED,
-        id="44 unsorted tolerated",
+        reason=r.ALLOWED,
     ),
-    pytest.param(
+    Row(
+        "B21 upper case tolerated",
         CONFIG_A,
-        ORIGIN,
-        "PUT",
-        ["X-Foo"],
-        False,
-        (
+        method="PUT",
+        acrh=["X-Foo"],
+        expected=(
             204,
             {
                 "access-control-allow-origin": ORIGIN,
@@ -489,39 +438,47 @@ ROWS = [
                 "vary": VARY,
             },
         ),
-        r.ALLOWED,
-        id="44 upper case tolerated",
+        reason=r.ALLOWED,
     ),
-    pytest.param(
-        CONFIG_A, ORIGIN, "PUT", ["x foo"], False, DENIED, r.ACRH_INVALID, id="acrh invalid"
-    ),
-    pytest.param(
-        CONFIG_A, ORIGIN, "PUT", ["x" * 4097], False, DENIED, r.ACRH_TOO_LARGE, id="acrh too large"
-    ),
-    pytest.param(
-        CONFIG_A, ORIGIN, "P UT", None, False, DENIED, r.METHOD_INVALID, id="method invalid"
-    ),
-    pytest.param(CONFIG_A, ORIGIN, "", None, False, DENIED, r.METHOD_INVALID, id="method empty"),
-    pytest.param(
-        CONFIG_A, "null", "PUT", None, False, DENIED, r.ORIGIN_NOT_ALLOWED, id="45 null origin"
-    ),
-    pytest.param(
+    Row(
+        "acrh invalid",
         CONFIG_A,
-        ORIGIN,
-        "POST",
-        None,
-        False,
-        (204, {"access-control-allow-origin": ORIGIN, "vary": VARY}),
-        r.ALLOWED,
-        id="52 safelisted post no acrh",
+        method="PUT",
+        acrh=["x foo"],
+        expected=DENIED,
+        reason=r.ACRH_INVALID,
     ),
-    pytest.param(
+    Row(
+        "acrh too large",
         CONFIG_A,
-        "https://x.y.b.example",
-        "DELETE",
-        None,
-        False,
-        (
+        method="PUT",
+        acrh=["x" * 4097],
+        expected=DENIED,
+        reason=r.ACRH_TOO_LARGE,
+    ),
+    Row("method invalid", CONFIG_A, method="P UT", expected=DENIED, reason=r.METHOD_INVALID),
+    Row("method empty", CONFIG_A, method="", expected=DENIED, reason=r.METHOD_INVALID),
+    Row(
+        "B10 null origin",
+        CONFIG_A,
+        method="PUT",
+        origin="null",
+        expected=DENIED,
+        reason=r.ORIGIN_NOT_ALLOWED,
+    ),
+    Row(
+        "B25 safelisted post no acrh",
+        CONFIG_A,
+        method="POST",
+        expected=(204, {"access-control-allow-origin": ORIGIN, "vary": VARY}),
+        reason=r.ALLOWED,
+    ),
+    Row(
+        "wildcard origin echoed",
+        CONFIG_A,
+        method="DELETE",
+        origin="https://x.y.b.example",
+        expected=(
             204,
             {
                 "access-control-allow-origin": "https://x.y.b.example",
@@ -529,16 +486,13 @@ ROWS = [
                 "vary": VARY,
             },
         ),
-        r.ALLOWED,
-        id="wildcard origin echoed",
+        reason=r.ALLOWED,
     ),
-    pytest.param(
+    Row(
+        "preflight status 200",
         {**CONFIG_A, "preflight_status": 200},
-        ORIGIN,
-        "PUT",
-        None,
-        False,
-        (
+        method="PUT",
+        expected=(
             200,
             {
                 "access-control-allow-origin": ORIGIN,
@@ -546,17 +500,14 @@ ROWS = [
                 "vary": VARY,
             },
         ),
-        r.ALLOWED,
-        id="preflight status 200",
+        reason=r.ALLOWED,
     ),
-    # debug (item 46)
-    pytest.param(
+    # debug (behaviour.md B26)
+    Row(
+        "B26 debug method",
         {**CONFIG_C, "debug": True},
-        ORIGIN,
-        "DELETE",
-        None,
-        False,
-        (
+        method="DELETE",
+        expected=(
             204,
             {
                 "access-control-allow-origin": ORIGIN,
@@ -564,16 +515,14 @@ ROWS = [
                 "vary": VARY,
             },
         ),
-        r.METHOD_NOT_ALLOWED,
-        id="46 debug method",
+        reason=r.METHOD_NOT_ALLOWED,
     ),
-    pytest.param(
+    Row(
+        "B26 debug header",
         {**CONFIG_C, "debug": True},
-        ORIGIN,
-        "PUT",
-        ["bar,baz,foo"],
-        False,
-        (
+        method="PUT",
+        acrh=["bar,baz,foo"],
+        expected=(
             204,
             {
                 "access-control-allow-origin": ORIGIN,
@@ -584,47 +533,38 @@ ROWS = [
                 "vary": VARY,
             },
         ),
-        r.HEADER_NOT_ALLOWED,
-        id="46 debug header",
+        reason=r.HEADER_NOT_ALLOWED,
     ),
-    pytest.param(
+    Row(
+        "B26 debug denied origin",
         {**CONFIG_C, "debug": True},
-        "https://evil.example",
-        "PUT",
-        None,
-        False,
-        DENIED,
-        r.ORIGIN_NOT_ALLOWED,
-        id="46 debug denied origin",
+        method="PUT",
+        origin="https://evil.example",
+        expected=DENIED,
+        reason=r.ORIGIN_NOT_ALLOWED,
     ),
-    pytest.param(
+    Row(
+        "B26 no debug method",
         CONFIG_C,
-        ORIGIN,
-        "DELETE",
-        None,
-        False,
-        DENIED,
-        r.METHOD_NOT_ALLOWED,
-        id="46 no debug method",
+        method="DELETE",
+        expected=DENIED,
+        reason=r.METHOD_NOT_ALLOWED,
     ),
-    pytest.param(
+    Row(
+        "B26 no debug header",
         CONFIG_C,
-        ORIGIN,
-        "PUT",
-        ["bar,baz,foo"],
-        False,
-        DENIED,
-        r.HEADER_NOT_ALLOWED,
-        id="46 no debug header",
+        method="PUT",
+        acrh=["bar,baz,foo"],
+        expected=DENIED,
+        reason=r.HEADER_NOT_ALLOWED,
     ),
-    # private network access (item 47)
-    pytest.param(
+    # private network access (behaviour.md B23)
+    Row(
+        "B23 pna allowed",
         {**CONFIG_A, "allow_private_network": True},
-        ORIGIN,
-        "PUT",
-        None,
-        True,
-        (
+        method="PUT",
+        private_network=True,
+        expected=(
             204,
             {
                 "access-control-allow-origin": ORIGIN,
@@ -633,16 +573,13 @@ ROWS = [
                 "vary": VARY_PNA,
             },
         ),
-        r.ALLOWED,
-        id="47 pna allowed",
+        reason=r.ALLOWED,
     ),
-    pytest.param(
+    Row(
+        "B23 pna not requested",
         {**CONFIG_A, "allow_private_network": True},
-        ORIGIN,
-        "PUT",
-        None,
-        False,
-        (
+        method="PUT",
+        expected=(
             204,
             {
                 "access-control-allow-origin": ORIGIN,
@@ -650,26 +587,23 @@ ROWS = [
                 "vary": VARY_PNA,
             },
         ),
-        r.ALLOWED,
-        id="47 pna not requested",
+        reason=r.ALLOWED,
     ),
-    pytest.param(
+    Row(
+        "B23 pna denied origin",
         {**CONFIG_A, "allow_private_network": True},
-        "https://evil.example",
-        "PUT",
-        None,
-        True,
-        (403, {"vary": VARY_PNA}),
-        r.ORIGIN_NOT_ALLOWED,
-        id="47 pna denied origin",
+        method="PUT",
+        origin="https://evil.example",
+        private_network=True,
+        expected=(403, {"vary": VARY_PNA}),
+        reason=r.ORIGIN_NOT_ALLOWED,
     ),
-    pytest.param(
+    Row(
+        "B23 pna disabled",
         CONFIG_A,
-        ORIGIN,
-        "PUT",
-        None,
-        True,
-        (
+        method="PUT",
+        private_network=True,
+        expected=(
             204,
             {
                 "access-control-allow-origin": ORIGIN,
@@ -677,27 +611,16 @@ ROWS = [
                 "vary": VARY,
             },
         ),
-        r.ALLOWED,
-        id="47 pna disabled",
+        reason=r.ALLOWED,
     ),
 ]
 
 
-@pytest.mark.parametrize(
-    ("config", "origin", "method", "acrh", "private_network", "expected", "reason"), ROWS
-)
-def test_preflight(
-    config: dict[str, Any],
-    origin: str,
-    method: str,
-    acrh: list[str] | None,
-    private_network: bool,
-    expected: tuple[int, dict[str, str]],
-    reason: str,
-) -> None:
+@pytest.mark.parametrize("row", ROWS, ids=lambda row: row.name)
+def test_preflight(row: Row) -> None:
     """A preflight gets exactly the expected status, header set and reason code."""
-    status, headers, why = decide(config, origin, method, acrh, private_network)
-    assert (status, headers, why) == (*expected, reason)
+    status, headers, why = decide(row.config, row.origin, row.method, row.acrh, row.private_network)
+    assert (status, headers, why) == (*row.expected, row.reason)
 
 
 @pytest.mark.parametrize(
@@ -816,7 +739,9 @@ def test_preflight_cache_is_bounded() -> None:
     """The preflight cache never holds more than PREFLIGHT_CACHE_SIZE answers."""
     policy = Policy(CORSConfig(**CONFIG_A))
     for i in range(PREFLIGHT_CACHE_SIZE * 3):
-        result = policy.cached_preflight_answer(f"https://h{i}.b.example".encode(), b"PUT", [], False)
+        result = policy.cached_preflight_answer(
+            f"https://h{i}.b.example".encode(), b"PUT", [], False
+        )
         assert result.status == 204
         assert len(policy._cache) <= PREFLIGHT_CACHE_SIZE
 

@@ -1,4 +1,4 @@
-"""Validation of the protection fields of CORSConfig (issue 5): one row per problem."""
+"""Validation of the protection fields of CORSConfig (behaviour.md B51): one row per problem."""
 
 from __future__ import annotations
 

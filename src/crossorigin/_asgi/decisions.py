@@ -1,8 +1,8 @@
-"""Decision records, the ``on_decision`` hook and the shadow policy (issue 5).
+"""Decision records, the ``on_decision`` hook and the shadow policy (behaviour.md B43).
 
 The middleware creates an :class:`Observer` only when a hook or a shadow config is given; the
-request path then costs one ``is not None`` check per decision point when neither is (house
-rule 8). The observer is told each decision the active policy made, with its reason code,
+request path then costs one ``is not None`` check per decision point when neither is (behaviour.md
+B54). The observer is told each decision the active policy made, with its reason code,
 emits a :class:`Decision` to the hook, evaluates the shadow policy on the same request, and
 reports (log + hook, ``shadow=True``) every request where the shadow would decide otherwise.
 The shadow never changes a response.

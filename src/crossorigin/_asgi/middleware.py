@@ -1,9 +1,9 @@
 """``CORSMiddleware``: the pure ASGI middleware that applies a compiled :class:`Policy`.
 
-Per request it does only the unavoidable work (issue 4): one pass over the raw header list to
-find ``Origin`` (and, for ``OPTIONS``, the preflight headers), one set lookup for exact
+Per request it does only the unavoidable work (behaviour.md B54): one pass over the raw header
+list to find ``Origin`` (and, for ``OPTIONS``, the preflight headers), one set lookup for exact
 origins, and prebuilt header pairs appended at ``http.response.start``. Preflights are answered
-without calling the app (conformance C1/C2); every other request runs the app.
+without calling the app (behaviour.md B1, B3); every other request runs the app.
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ class CORSMiddleware:
         if scope["type"] != "http":
             # lifespan and websocket pass through untouched (WebSocket handshakes are not
             # subject to CORS: https://fetch.spec.whatwg.org/#websocket-protocol), unless
-            # WebSocket protection is on (issue 5).
+            # WebSocket protection is on (behaviour.md B38).
             if scope["type"] == "websocket":
                 policy = self.select(scope)
                 if (
@@ -112,7 +112,7 @@ class CORSMiddleware:
             await self.app(scope, receive, send)
             return
         # One read of the live state per request: in-flight requests keep the policy they
-        # started with when the application reconfigures (issue 6).
+        # started with when the application reconfigures (behaviour.md B42).
         state = self.live.state
         policy = state.policy if state.router is None else state.router.select(scope)
         if policy is None:
@@ -155,7 +155,7 @@ class CORSMiddleware:
             if self._observer is not None:
                 await self._observer.actual(policy, scope, bool(cors))
         # Run the app, adding the headers at http.response.start. Inlined rather than a helper
-        # coroutine: one coroutine less on every request (issue 4, ~7 % of the overhead).
+        # coroutine: one coroutine less on every request (~7 % of the overhead).
         vary = policy.vary
         started = False
 
@@ -187,7 +187,7 @@ class CORSMiddleware:
 
     async def _options(self, policy: Policy, scope: Scope, send: Send) -> tuple[Header, ...] | None:
         """Answer a preflight and return ``None``; for any other ``OPTIONS`` request, return
-        the CORS headers it earns, for the app to answer (conformance C1)."""
+        the CORS headers it earns, for the app to answer (behaviour.md B2)."""
         origin = method = None
         origins = methods = 0
         acrh: list[bytes] = []
@@ -205,7 +205,7 @@ class CORSMiddleware:
                 acrh_bytes += len(value)
                 if len(acrh) == h.MAX_ACRH_LINES or acrh_bytes > h.MAX_ACRH_BYTES:
                     # Stop at once on hostile input (1,000 ACRH lines, 1 MiB of commas):
-                    # no work proportional to it (conformance C5, item 43).
+                    # no work proportional to it (behaviour.md B21).
                     await _respond(send, 403, [policy.preflight_vary])
                     log_denial("preflight", r.ACRH_TOO_LARGE, origin or b"", scope)
                     if self._observer is not None and origin is not None:
@@ -224,7 +224,7 @@ class CORSMiddleware:
                 private_network = value == b"true"
         if origin is None or method is None:
             # Not a preflight (https://fetch.spec.whatwg.org/#cors-preflight-request): the app
-            # answers it like any other request (conformance C1).
+            # answers it like any other request (behaviour.md B2).
             if policy.public:
                 cors = policy.public_headers
             elif origin is None:
@@ -239,7 +239,7 @@ class CORSMiddleware:
         if origins == 1 and policy.allows_statically(origin):
             result = policy.cached_preflight_answer(origin, method, acrh, private_network)
         elif policy.exact_miss_denies and not policy.public:
-            # Denied without a predicate to ask: no coroutine, no parsing (issue 4).
+            # Denied without a predicate to ask: no coroutine, no parsing (behaviour.md B54).
             result = p.PreflightAnswer(403, [policy.preflight_vary], r.ORIGIN_NOT_ALLOWED)
         else:
             reason = await policy.origin_reason(origin, origins, scope)
@@ -274,7 +274,7 @@ async def _respond(send: Send, status: int, headers: list[Header]) -> None:
 
 
 async def _send_error(send: Send, cors: tuple[Header, ...], vary: bytes) -> None:
-    # Conformance C10: the page must see the 500, not a misleading CORS error. The caller
+    # behaviour.md B31: the page must see the 500, not a misleading CORS error. The caller
     # re-raises the exception so that the server still logs it.
     headers = h.merge_response_headers(_ERROR_HEADERS, cors, vary)
     await send({"type": "http.response.start", "status": 500, "headers": headers})

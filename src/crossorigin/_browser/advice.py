@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from crossorigin._browser.fetch import Preflight, Request, Response, Verdict, header_get
 from crossorigin._browser.fetch_rules import SAFELISTED_METHODS
 
-# crossorigin always accepts these in ACRH (conformance C4), so they never need listing.
+# crossorigin always accepts these in ACRH (behaviour.md B20), so they never need listing.
 _ALWAYS_ACCEPTED = frozenset({"accept", "accept-language", "content-language", "content-type"})
 
 

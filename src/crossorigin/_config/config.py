@@ -3,7 +3,7 @@
 Field names and defaults are Starlette's (``starlette.middleware.cors.CORSMiddleware``) so that
 migrating is an import change. Construction normalises every field (lower-cased header names,
 Fetch-normalised methods, sorted and de-duplicated tuples) and validates all of them, collecting
-every problem into one :class:`~crossorigin.ConfigError` (house rule 1).
+every problem into one :class:`~crossorigin.ConfigError` (behaviour.md B53).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Validation and normalisation of every ``CORSConfig`` field (conformance items 48-51).
+"""Validation and normalisation of every ``CORSConfig`` field (behaviour.md B44-B53).
 
 Each checker appends :class:`ConfigProblem` s instead of raising, so one construction reports
 every problem. Messages follow the house grammar and always say how to fix the problem.

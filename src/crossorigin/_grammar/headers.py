@@ -25,7 +25,7 @@ ACAPN = b"access-control-allow-private-network"
 VARY = b"vary"
 _OWNED_PREFIX = b"access-control-"
 
-# Bounds on request-time work (house rule 8). Browsers send ACRH as one line of sorted,
+# Bounds on request-time work (behaviour.md B54, B21). Browsers send ACRH as one line of sorted,
 # lower-case, comma-separated names (https://fetch.spec.whatwg.org/#cors-preflight-fetch-0
 # steps 4-5), so legitimate values are far below these; anything above is answered 403
 # at once instead of being parsed (https://github.com/rs/cors/issues/170).
@@ -40,7 +40,7 @@ MAX_ACRH_EMPTY = 16
 
 # https://fetch.spec.whatwg.org/#cors-safelisted-request-header: names a browser may list in
 # ACRH when the value is not safelisted (e.g. content-type: application/json). Always accepted
-# (conformance C4, as Starlette does), so a JSON POST needs no extra configuration.
+# (behaviour.md B20, as Starlette does), so a JSON POST needs no extra configuration.
 SAFELISTED_REQUEST = frozenset({"accept", "accept-language", "content-language", "content-type"})
 
 # https://fetch.spec.whatwg.org/#forbidden-request-header: scripts cannot set these, so
@@ -106,7 +106,7 @@ def split_acrh(lines: Sequence[bytes]) -> list[bytes] | None:
     """Split ACRH field lines into lower-case names, or ``None`` if over budget or malformed.
 
     Tolerant (any case, any order, duplicates, optional whitespace, empty elements, several
-    lines; conformance C5) but bounded: the caller has already checked :data:`MAX_ACRH_LINES`,
+    lines; behaviour.md B21) but bounded: the caller has already checked :data:`MAX_ACRH_LINES`,
     and every step here is capped, so hostile input costs no more than a 4 KiB scan.
     """
     total = 0
@@ -148,7 +148,7 @@ def merge_response_headers(
 ) -> list[Sequence[bytes]]:
     """Return a new header list: *raw* without ``Access-Control-*`` lines, plus *cors*.
 
-    The middleware owns the ``Access-Control-*`` response headers (conformance C8), so any the
+    The middleware owns the ``Access-Control-*`` response headers (behaviour.md B29), so any the
     app set are dropped and the policy's are added, once each. *vary* (e.g. ``b"Origin"``, or
     empty for none) is merged into the app's first ``Vary`` line rather than added as a second
     line: outer middleware such as Starlette's ``MutableHeaders.add_vary_header`` only reads

@@ -1,6 +1,6 @@
 """``OriginMatcher``: is a request's ``Origin`` allowed by the static rules of a config?
 
-Lookups cost the same whatever the number of allowed origins or patterns (issue 2 item 3):
+Lookups cost the same whatever the number of allowed origins or patterns (behaviour.md B54):
 exact origins are one ``frozenset`` probe on the raw header bytes; ``:*`` ports are one probe on
 (scheme, host); ``*.`` wildcards are one probe per label of the request's host (at most 127) in a
 table keyed by (scheme, parent domain). The optional regex runs last, on a parsed, length-capped

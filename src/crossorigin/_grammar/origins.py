@@ -119,7 +119,7 @@ def _host_problem(host: str) -> str | None:
 def parse_origin(value: bytes | str) -> Origin | None:
     """Parse a request's ``Origin`` value; ``None`` unless it is a valid serialized origin.
 
-    Length is checked before any other work (conformance item 17), so hostile values cost O(1).
+    Length is checked before any other work (behaviour.md B8), so hostile values cost O(1).
     """
     if len(value) > MAX_ORIGIN:
         return None

@@ -1,6 +1,6 @@
 """``Policy``: a ``CORSConfig`` compiled into precomputed header values and pure decisions.
 
-Everything that does not depend on the request is computed once here (house rule 8); the
+Everything that does not depend on the request is computed once here (behaviour.md B54); the
 decision functions only look up sets and pick prebuilt ``(name, value)`` pairs. They do no I/O,
 so the same policy can be selected per request by path or swapped atomically at run time.
 """
@@ -124,7 +124,7 @@ class Policy:
             regex if isinstance(regex, re.Pattern) else None,
         )
         self.predicate: OriginPredicate | None = config.allow_origin_predicate
-        #: Write/WebSocket protection (issue 5), ``None`` when both are off.
+        #: Write/WebSocket protection (behaviour.md B33-B38), ``None`` when both are off.
         self.protection = compile_protection(config)
         #: Only exact origins can be allowed: a miss in ``matcher.exact`` is a denial.
         self.exact_miss_denies = not self.matcher.has_non_exact_rules and self.predicate is None
@@ -187,7 +187,7 @@ class Policy:
         """
         if count > 1:
             # Browsers send at most one Origin (https://fetch.spec.whatwg.org/#http-network-or-cache-fetch
-            # step 12); several lines are never joined or echoed (conformance C7).
+            # step 12); several lines are never joined or echoed (behaviour.md B7).
             return ORIGIN_MULTIPLE
         if self.public:
             return ALLOWED if origin == b"null" or parse_origin(origin) else ORIGIN_INVALID
@@ -240,7 +240,7 @@ class Policy:
     ) -> PreflightAnswer:
         """Decide a preflight from an origin (already matched) and its request headers.
 
-        Failure is 403 with no CORS headers (conformance C2; https://fetch.spec.whatwg.org/#http-responses:
+        Failure is 403 with no CORS headers (behaviour.md B24; https://fetch.spec.whatwg.org/#http-responses:
         "the 403 status can be used, coupled with omitting the relevant headers").
         """
         if not allowed:
@@ -271,7 +271,7 @@ class Policy:
         return PreflightAnswer(self._status, headers, ALLOWED)
 
     def _fail(self, reason: Reason, debug_headers: list[Header]) -> PreflightAnswer:
-        # Debug mode (conformance item 46): answer 2xx with the headers that *are* allowed, so
+        # Debug mode (behaviour.md B26): answer 2xx with the headers that *are* allowed, so
         # the browser's console names the missing method or header.
         if self._debug:
             return PreflightAnswer(self._status, [*debug_headers, self.preflight_vary], reason)
@@ -303,7 +303,7 @@ class Policy:
                 if name not in allowed:
                     return None, HEADER_NOT_ALLOWED
         # Echo the names rather than '*': a literal '*' never covers Authorization
-        # (https://fetch.spec.whatwg.org/#cors-non-wildcard-request-header-name), conformance C3.
+        # (https://fetch.spec.whatwg.org/#cors-non-wildcard-request-header-name), behaviour.md B20.
         return (h.ACAH, b",".join(names)), ALLOWED
 
     def _configured_names(self) -> Header:
