@@ -1,25 +1,21 @@
-"""A real uvicorn server on 127.0.0.1 for the Starlette and FastAPI integration tests.
+"""The shared set-up of the framework integration tests (``test_frameworks.py``): the config,
+the exact CORS headers it earns, a request counter, and the live server's URL and client.
 
-The socket is bound to port 0 before the server starts (no pick-then-bind race), the server
-runs in a thread and is shut down when the block exits. ``log_config=None`` leaves logging
-alone, so ``uvicorn.error`` records reach pytest's ``caplog``. After httpx's
-``tests/conftest.py`` ``serve_in_thread``.
+The server is ``tests.uvicorn_thread.serve``, the tests' one uvicorn-in-a-thread helper.
 """
 
 from __future__ import annotations
 
 import contextlib
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from crossorigin._types import ASGIApp, Receive, Scope, Send
+from tests import uvicorn_thread
 
 ORIGIN = "https://a.example"
 DENIED = "https://evil.example"
@@ -66,27 +62,8 @@ class Counting:
 @contextlib.contextmanager
 def serve(app: Any, *, lifespan: str = "off") -> Iterator[str]:
     """Run *app* under uvicorn on 127.0.0.1; yield its base URL; stop it on exit."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(
-        app, log_config=None, log_level="warning", lifespan=lifespan, ws="websockets-sansio"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 20
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.01)
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-    assert not thread.is_alive(), "uvicorn did not stop"
+    with uvicorn_thread.serve(app, lifespan=lifespan, ws="websockets-sansio") as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def client(base_url: str) -> httpx.Client:
