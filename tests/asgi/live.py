@@ -1,4 +1,4 @@
-"""The shared set-up of the framework integration tests (``test_frameworks.py``): the config,
+"""The shared set-up of the framework integration tests (``test_starlette_fastapi.py``): the config,
 the exact CORS headers it earns, a request counter, and the live server's URL and client.
 
 The server is ``tests.uvicorn_thread.serve``, the tests' one uvicorn-in-a-thread helper.
