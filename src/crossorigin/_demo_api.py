@@ -64,17 +64,18 @@ def demo_config(page_origin: str) -> CORSConfig:
 
 
 class DecisionLog:
-    """The last :data:`_MAX_RECORDS` decisions, numbered in arrival order."""
+    """The last *maxlen* (default :data:`_MAX_RECORDS`) decisions, numbered in arrival order."""
 
-    def __init__(self) -> None:
-        self._records: deque[dict[str, Any]] = deque(maxlen=_MAX_RECORDS)
+    def __init__(self, maxlen: int = _MAX_RECORDS) -> None:
+        self._records: deque[dict[str, Any]] = deque(maxlen=maxlen)
         self._seq = itertools.count(1)
 
     def new(self, scope: Scope) -> dict[str, Any]:
         """Start the record of a request and keep it (it is completed in place)."""
-        headers = {
-            name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]
-        }
+        pairs = [
+            [name.decode("latin-1"), value.decode("latin-1")] for name, value in scope["headers"]
+        ]
+        headers = dict(pairs)
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         record: dict[str, Any] = {
             "seq": next(self._seq),
@@ -86,6 +87,9 @@ class DecisionLog:
             "request_headers": headers.get("access-control-request-headers"),
             "authorization": "authorization" in headers,
             "cookie": "cookie" in headers,
+            "query": scope.get("query_string", b"").decode("latin-1"),
+            "request_header_list": pairs,
+            "response_header_list": [],
             "status": None,
             "cors_headers": {},
             "reason": None,
@@ -93,6 +97,9 @@ class DecisionLog:
         }
         self._records.append(record)
         return record
+
+    def __len__(self) -> int:
+        return len(self._records)
 
     def for_run(self, run: str) -> list[dict[str, Any]]:
         """The records of the requests whose query string had ``run=<run>``."""
@@ -142,8 +149,10 @@ class DecisionRecorder:
 def _finish(record: dict[str, Any], message: Message) -> None:
     record["status"] = message["status"]
     cors = {}
+    pairs = record["response_header_list"]
     for name, value in message.get("headers", ()):
         key = name.decode("latin-1").lower()
+        pairs.append([key, value.decode("latin-1")])
         if key.startswith("access-control-") or key == "vary":
             cors[key] = value.decode("latin-1")
     record["cors_headers"] = cors
