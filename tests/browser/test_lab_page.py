@@ -8,8 +8,8 @@ for ``null``); the tests check the browser's verdict, the server's records and t
 ``crossorigin._fetch`` prediction, and in Chromium that the console printed exactly the error
 text the prediction expects.
 
-The core flows (inline errors, an edit that changes the next verdict) run in Chromium, Firefox
-ESR and WebKitGTK; the rest in Chromium.
+The editor, the origins and the shared link run in Chromium, Firefox ESR and WebKitGTK; the
+scan (server-side) and the demo's link in Chromium.
 """
 
 from __future__ import annotations
@@ -205,7 +205,7 @@ ORIGIN_CASES = [
 ]  # fmt: skip
 
 
-@CHROMIUM
+@ALL_ENGINES
 @pytest.mark.parametrize(
     ("origin", "extra", "method", "header", "verdict", "reasons"), ORIGIN_CASES
 )
@@ -220,7 +220,7 @@ def test_origins_behave_as_predicted(
     verdict: str,
     reasons: list[str],
 ) -> None:
-    """Each real origin gets the verdict _fetch predicts, and Chromium prints its console text."""
+    """Each real origin gets the verdict _fetch predicts; Chromium prints the predicted text."""
     origins = "\n".join([lab.page_url, *(e.format(port=lab.page_port) for e in extra)])
     (snap,) = drive(
         engine,
@@ -239,6 +239,8 @@ def test_origins_behave_as_predicted(
     assert [r[2] for r in snap["records"]] == reasons
     assert {r[3] for r in snap["records"]} == {sent}
     expected = snap["prediction"]["console"]
+    if engine.name != "chromium":
+        return  # the console text is Chromium's wording
     if verdict == "blocked":
         assert expected is not None
         assert expected in snap["console"], snap["console"]
@@ -246,7 +248,7 @@ def test_origins_behave_as_predicted(
         assert expected is None
 
 
-@CHROMIUM
+@ALL_ENGINES
 @pytest.mark.usefixtures("fresh_policy")
 def test_shared_url_restores_the_same_state_in_a_new_context(engine: Engine, lab: Demo) -> None:
     """The link (state in the fragment) rebuilds the form, the request and the verdict."""
