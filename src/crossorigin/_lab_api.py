@@ -34,6 +34,7 @@ from crossorigin._fetch import (
     browser_verdict,
     preflight_for,
 )
+from crossorigin._fetch_rules import is_token
 from crossorigin._types import Receive, Scope, Send
 
 DEFAULTS: dict[str, Any] = {
@@ -248,14 +249,9 @@ def predict(
     """
     model = fetch_request(request)
     notes: list[str] = []
-    if request["body_kind"] != "none" and model.method.upper() in ("GET", "HEAD"):
-        step = Step(
-            "request",
-            False,
-            f"fetch() throws a TypeError before sending anything: a {model.method.upper()}"
-            " request cannot have a body.",
-            "https://fetch.spec.whatwg.org/#dom-request",
-        )
+    refusal = _thrown_before_sending(model, request["body_kind"])
+    if refusal is not None:
+        step = Step("request", False, refusal, "https://fetch.spec.whatwg.org/#dom-request")
         return _prediction(Verdict(False, (step,), step), request, None, notes)
     try:
         preflight = preflight_for(model)
@@ -279,6 +275,19 @@ def predict(
         notes.append("the model expects the actual request, but the server received none")
         return _incomplete(request, preflight is not None, notes)
     return _prediction(verdict, request, preflight is not None, notes)
+
+
+def _thrown_before_sending(model: Request, body_kind: str) -> str | None:
+    """Why ``fetch()`` throws at once for this request (before any CORS step), if it does."""
+    prefix = "fetch() throws a TypeError before sending anything: "
+    if body_kind != "none" and model.method.upper() in ("GET", "HEAD"):
+        return prefix + f"a {model.method.upper()} request cannot have a body."
+    for name, value in model.headers:
+        if not is_token(name):
+            return prefix + f"{name!r} is not a valid header name."
+        if any(c in value for c in "\0\r\n"):
+            return prefix + f"the value of {name!r} contains NUL, CR or LF."
+    return None
 
 
 def _response(record: dict[str, Any] | None) -> Response | None:

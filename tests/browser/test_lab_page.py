@@ -344,3 +344,34 @@ def test_raw_view_json_error_is_shown_and_nothing_is_applied(engine: Engine, lab
     (snap,) = drive(engine, lab.lab_url, [{"set": {"raw": '{"allow_origins": ['}, "snap": True}])
     assert snap["status"]["state"] == "json-error"
     assert server_policy(lab) == before
+
+
+BODY_CASES = [
+    # body kind, body, methods the server saw, Content-Type it received
+    pytest.param("none", "", ["POST"], None, id="no body"),
+    pytest.param("json", '{"a": 1}', ["OPTIONS", "POST"], "application/json", id="JSON: preflight"),
+    pytest.param("form", "a=1&b=2", ["POST"], "application/x-www-form-urlencoded;charset=UTF-8",
+                 id="form: simple"),
+    pytest.param("text", "hello", ["POST"], "text/plain;charset=UTF-8", id="text: simple"),
+]  # fmt: skip
+
+
+@CHROMIUM
+@pytest.mark.parametrize(("kind", "body", "methods", "content_type"), BODY_CASES)
+@pytest.mark.usefixtures("fresh_policy")
+def test_body_kinds(
+    engine: Engine, lab: Demo, kind: str, body: str, methods: list[str], content_type: str | None
+) -> None:
+    """Each body kind is sent as a page would send it; only JSON needs a preflight."""
+    (snap,) = drive(
+        engine,
+        lab.lab_url,
+        [
+            {"set": {"r-method": "POST", "r-body-kind": kind, "r-body": body}},
+            {"send": True, "snap": True},
+        ],
+    )
+    assert [r[0] for r in snap["records"]] == methods
+    assert (snap["result"]["verdict"], snap["disagreements"]) == ("allowed", [])
+    echoed = json.loads(snap["report"]["body"])
+    assert (echoed["content_type"], echoed["body"]) == (content_type, body)
