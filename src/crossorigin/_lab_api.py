@@ -56,6 +56,10 @@ SAFELISTED_CONTENT_TYPES = {
     "text": "text/plain;charset=UTF-8",
 }
 """The Content-Type a browser sets itself for a URLSearchParams or a string body."""
+CHROMIUM_CLIENT_HINTS = frozenset(
+    {"save-data", "dpr", "width", "viewport-width", "device-memory", "intervention"}
+)
+"""Request headers Chromium sends without a preflight and the standard does not (see _fetch)."""
 
 
 class BadInput(ValueError):
@@ -260,7 +264,13 @@ def predict(
     pre = next((r for r in records if r.get("kind") == "preflight"), None)
     actual = next((r for r in records if r.get("kind") != "preflight"), None)
     if preflight is not None and pre is None:
-        notes.append("the model expects a preflight, but the server received none")
+        note = "the model expects a preflight, but the server received none"
+        if preflight.header_names and set(preflight.header_names) <= CHROMIUM_CLIENT_HINTS:
+            note += (
+                " (known difference: Chromium safelists the client-hint headers"
+                f" {', '.join(preflight.header_names)}; crossorigin._fetch follows the standard)"
+            )
+        notes.append(note)
         return _incomplete(request, preflight is not None, notes)
     if preflight is None and pre is not None:
         notes.append("the model expects no preflight, but the server received one")

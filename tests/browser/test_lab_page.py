@@ -375,3 +375,30 @@ def test_body_kinds(
     assert (snap["result"]["verdict"], snap["disagreements"]) == ("allowed", [])
     echoed = json.loads(snap["report"]["body"])
     assert (echoed["content_type"], echoed["body"]) == (content_type, body)
+
+
+@CHROMIUM
+@pytest.mark.usefixtures("fresh_policy")
+def test_a_real_disagreement_is_flagged_loudly(engine: Engine, lab: Demo) -> None:
+    """Chromium sends Save-Data without a preflight; the standard (and _fetch) preflight it.
+
+    A known difference between Chromium and the Fetch standard: the lab must say so, not hide it.
+    """
+    js = DRIVE.replace(
+        "return snaps;",
+        "snaps.push(document.getElementById('disagreement').textContent); return snaps;",
+    )
+    with engine.session() as session:
+        snap, banner = session.run(
+            lab.lab_url, js, [{"set": {"r-headers": "Save-Data: on"}, "send": True, "snap": True}]
+        )
+    note = (
+        "the model expects a preflight, but the server received none (known difference:"
+        " Chromium safelists the client-hint headers save-data; crossorigin._fetch follows the"
+        " standard)"
+    )
+    assert snap["disagreements"] == [note]
+    assert (snap["result"]["agree"], snap["result"]["verdict"]) == ("no", "allowed")
+    assert snap["records"] == [["GET", 200, "allowed", lab.page_url]]
+    assert banner.startswith("⚠ PREDICTION AND BROWSER DISAGREE")
+    assert banner.endswith(note)
