@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 from urllib.parse import quote
 
-from crossorigin._demo import Demo, run
+from crossorigin._cli.demo import Demo, run
 
 CHROMIUM = "/usr/bin/chromium"
 OUT = Path(__file__).resolve().parents[1] / "docs" / "lab.png"

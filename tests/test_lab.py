@@ -20,9 +20,9 @@ import httpx
 import pytest
 
 from crossorigin import CORSConfig, CORSMiddleware
-from crossorigin._demo import Demo, run
-from crossorigin._lab import LOG_SIZE, Lab, main
-from crossorigin._lab_api import (
+from crossorigin._cli.demo import Demo, run
+from crossorigin._cli.lab import LOG_SIZE, Lab, main
+from crossorigin._cli.lab_api import (
     check_policy,
     disagreements,
     fastapi_snippet,

@@ -5,7 +5,7 @@ drives the page from inside it, the way a user does: it types into the form or t
 view (value + an ``input`` event), clicks Send or Scan, and reads what the page shows. Every
 request is a real ``fetch()`` from a real loopback origin (a frame per origin, a sandboxed one
 for ``null``); the tests check the browser's verdict, the server's records and the
-``crossorigin._fetch`` prediction, and in Chromium that the console printed exactly the error
+``crossorigin._browser.fetch`` prediction, and in Chromium that the console printed exactly the error
 text the prediction expects.
 
 The editor, the origins and the shared link run in Chromium, Firefox ESR and WebKitGTK; the
@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from crossorigin._demo import Demo
+from crossorigin._cli.demo import Demo
 from tests.browser.engines import Engine
 from tests.demo_server import ipv6_loopback, running_demo
 
@@ -220,7 +220,7 @@ def test_origins_behave_as_predicted(
     verdict: str,
     reasons: list[str],
 ) -> None:
-    """Each real origin gets the verdict _fetch predicts; Chromium prints the predicted text."""
+    """Each real origin gets the verdict the Fetch model predicts; Chromium prints the predicted text."""
     origins = "\n".join([lab.page_url, *(e.format(port=lab.page_port) for e in extra)])
     (snap,) = drive(
         engine,
@@ -380,7 +380,7 @@ def test_body_kinds(
 @CHROMIUM
 @pytest.mark.usefixtures("fresh_policy")
 def test_a_real_disagreement_is_flagged_loudly(engine: Engine, lab: Demo) -> None:
-    """Chromium sends Save-Data without a preflight; the standard (and _fetch) preflight it.
+    """Chromium sends Save-Data without a preflight; the standard (and the model) preflight it.
 
     A known difference between Chromium and the Fetch standard: the lab must say so, not hide it.
     """
@@ -394,7 +394,7 @@ def test_a_real_disagreement_is_flagged_loudly(engine: Engine, lab: Demo) -> Non
         )
     note = (
         "the model expects a preflight, but the server received none (known difference:"
-        " Chromium safelists the client-hint headers save-data; crossorigin._fetch follows the"
+        " Chromium safelists the client-hint headers save-data; the model follows the"
         " standard)"
     )
     assert snap["disagreements"] == [note]

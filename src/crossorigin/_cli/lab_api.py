@@ -1,15 +1,15 @@
 """The lab's logic without servers: policies as JSON, the FastAPI snippet, the prediction.
 
-Read this for what ``crossorigin lab`` computes; ``_lab.py`` serves it. Everything here is a
+Read this for what ``crossorigin lab`` computes; ``lab.py`` serves it. Everything here is a
 pure function of JSON-like values, so it is tested without a browser:
 
 - :func:`check_policy` turns the editor's JSON object into a :class:`CORSConfig`, or into every
   problem found (``ConfigError``'s problems, plus unknown fields), each tied to its field;
 - :func:`fastapi_snippet` writes the FastAPI code of a policy (only the fields that differ from
   the defaults);
-- :func:`predict` asks ``crossorigin._fetch`` what the browser must do with the responses the
-  server really sent, step by step with Chromium's console text, and :func:`disagreements`
-  holds that prediction against what the browser reported;
+- :func:`predict` asks the Fetch model (``crossorigin._browser.fetch``) what the browser must
+  do with the responses the server really sent, step by step with Chromium's console text,
+  and :func:`disagreements` holds that prediction against what the browser reported;
 - :func:`scan_origins` picks the trusted origins the scanner imitates;
 - :func:`echo_app` is the API's app: it answers every method and path with what it received.
 """
@@ -23,9 +23,7 @@ from collections.abc import Iterable
 from dataclasses import fields
 from typing import Any
 
-from crossorigin._config import CORSConfig
-from crossorigin._errors import ConfigError
-from crossorigin._fetch import (
+from crossorigin._browser.fetch import (
     Request,
     RequestRejected,
     Response,
@@ -34,7 +32,9 @@ from crossorigin._fetch import (
     browser_verdict,
     preflight_for,
 )
-from crossorigin._fetch_rules import is_token
+from crossorigin._browser.fetch_rules import is_token
+from crossorigin._config.config import CORSConfig
+from crossorigin._errors import ConfigError
 from crossorigin._types import Receive, Scope, Send
 
 DEFAULTS: dict[str, Any] = {
@@ -59,7 +59,7 @@ SAFELISTED_CONTENT_TYPES = {
 CHROMIUM_CLIENT_HINTS = frozenset(
     {"save-data", "dpr", "width", "viewport-width", "device-memory", "intervention"}
 )
-"""Request headers Chromium sends without a preflight and the standard does not (see _fetch)."""
+"""Request headers Chromium sends without a preflight; the standard (and the model) does not."""
 
 
 class BadInput(ValueError):
@@ -226,7 +226,7 @@ def lab_request(data: object) -> dict[str, Any]:
 
 
 def fetch_request(request: dict[str, Any]) -> Request:
-    """The ``_fetch`` model of the builder's request, with the Content-Type the browser adds."""
+    """The Fetch model of the builder's request, with the Content-Type the browser adds."""
     headers = list(request["headers"])
     implied = SAFELISTED_CONTENT_TYPES.get(request["body_kind"])
     if implied and not any(n.lower() == "content-type" for n, _ in headers):
@@ -245,7 +245,7 @@ def predict(
     *,
     authorization_covered_by_wildcard: bool,
 ) -> dict[str, Any]:
-    """What ``_fetch`` says the browser does, given the responses the server really sent.
+    """What the Fetch model says the browser does, given the responses the server really sent.
 
     Returns ``{"allowed", "steps", "exposed", "console", "needs_preflight", "notes"}``; when a
     response the model needs is missing (the server saw no such request), ``allowed`` is
@@ -268,7 +268,7 @@ def predict(
         if preflight.header_names and set(preflight.header_names) <= CHROMIUM_CLIENT_HINTS:
             note += (
                 " (known difference: Chromium safelists the client-hint headers"
-                f" {', '.join(preflight.header_names)}; crossorigin._fetch follows the standard)"
+                f" {', '.join(preflight.header_names)}; the model follows the standard)"
             )
         notes.append(note)
         return _incomplete(request, preflight is not None, notes)

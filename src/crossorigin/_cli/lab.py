@@ -1,7 +1,7 @@
 """``crossorigin lab``: edit a policy, fire real requests from real origins, compare.
 
 Read this for the lab's servers; the pure logic (policy JSON, snippet, prediction) is in
-``_lab_api.py``, the page in ``_lab_page.html`` and the frames' script in ``_lab_frame.js``.
+``lab_api.py``, the page in ``lab_page.html`` and the frames' script in ``lab_frame.js``.
 
 The lab runs inside the demo's two loopback servers (``crossorigin demo`` links to it):
 
@@ -11,7 +11,7 @@ The lab runs inside the demo's two loopback servers (``crossorigin demo`` links 
   ``http://app.localhost:P`` (browsers resolve ``*.localhost`` to loopback), so the lab loads
   ``/lab/frame`` from each of them, plus once in a sandboxed iframe (``Origin: null``), and
   each frame runs the page's ``fetch()`` as that origin;
-- the API server sends ``/lab/api/*`` to the lab's API: :func:`~crossorigin._lab_api.echo_app`
+- the API server sends ``/lab/api/*`` to the lab's API: :func:`~crossorigin._cli.lab_api.echo_app`
   behind ``CORSMiddleware(live=...)``, recorded by the demo's bounded ``DecisionLog``. A valid
   policy is applied with :meth:`LivePolicy.reconfigure` (atomic); an invalid one never is.
 
@@ -27,8 +27,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from importlib.resources import files
 from typing import Any
 
-from crossorigin._demo_api import DecisionLog, DecisionRecorder, record_decision
-from crossorigin._lab_api import (
+from crossorigin._asgi.middleware import CORSMiddleware
+from crossorigin._cli.demo_api import DecisionLog, DecisionRecorder, record_decision
+from crossorigin._cli.lab_api import (
     BadInput,
     browser_report,
     check_policy,
@@ -41,8 +42,7 @@ from crossorigin._lab_api import (
     predict,
     scan_origins,
 )
-from crossorigin._live import LivePolicy
-from crossorigin._middleware import CORSMiddleware
+from crossorigin._policy.live import LivePolicy
 from crossorigin._types import ASGIApp, Receive, Scope, Send
 
 PAGE_PREFIX = "/lab"
@@ -61,7 +61,7 @@ _FRAME = b"""<!doctype html>
 
 
 def _resource(name: str) -> bytes:
-    return files("crossorigin").joinpath(name).read_bytes()
+    return files("crossorigin._cli").joinpath(name).read_bytes()
 
 
 class Lab:
@@ -105,7 +105,7 @@ class Lab:
             PAGE_PREFIX + "/frame": (b"text/html; charset=utf-8", _FRAME),
             PAGE_PREFIX + "/frame.js": (
                 b"text/javascript; charset=utf-8",
-                _resource("_lab_frame.js"),
+                _resource("lab_frame.js"),
             ),
         }
         self.endpoints: dict[tuple[str, str], Callable[[Any], Awaitable[dict[str, Any]]]] = {
@@ -226,8 +226,8 @@ class Lab:
 
     async def scan(self, _: Any) -> dict[str, Any]:
         """Run ``crossorigin scan`` against the lab's API under the active policy."""
-        from crossorigin._check import Unreachable
-        from crossorigin._scan import scan
+        from crossorigin._cli.check import Unreachable
+        from crossorigin._cli.scan import scan
 
         trusted = scan_origins(self.config, self.page)
         url = f"{self.api}{API_PREFIX}/items?run=scan-{self.version}"
@@ -247,7 +247,7 @@ class Lab:
 
 
 def _page(blob: bytes) -> bytes:
-    return _resource("_lab_page.html").replace(b"__LAB_SETTINGS__", blob)
+    return _resource("lab_page.html").replace(b"__LAB_SETTINGS__", blob)
 
 
 async def _read(receive: Receive) -> bytes | None:
@@ -277,9 +277,9 @@ async def _send(send: Send, status: int, content_type: bytes, body: bytes) -> No
 
 def main(argv: Sequence[str]) -> int:
     """``crossorigin lab [--api-port N] [--page-port N] [--host H]``; returns the exit code."""
-    from crossorigin import _demo
+    from crossorigin._cli import demo
 
-    return _demo.main(argv, prog="crossorigin lab", announce=_announce)
+    return demo.main(argv, prog="crossorigin lab", announce=_announce)
 
 
 def _announce(demo: Any) -> None:
