@@ -1,9 +1,10 @@
 """Regenerate docs/lab.png, the screenshot of ``crossorigin lab`` in docs/demo.md.
 
 Run it explicitly (the test suite never does): ``python scripts/lab_shot.py [OUT.png]``.
-It starts the lab on free loopback ports in this process, opens it in Debian's Chromium through
-Playwright (``pip install playwright``; ``apt-get install chromium``), sends one request that
-the policy refuses (a custom header from ``http://app.localhost``), and saves the page.
+It starts the lab on ports 3000 and 8000 (free ones if those are taken) in this process, opens
+it in Debian's Chromium through Playwright (``pip install playwright``; ``apt-get install
+chromium``), sends one request that the policy refuses (a custom header from
+``http://app.localhost``), and saves the page.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import threading
 from pathlib import Path
 from urllib.parse import quote
 
-from crossorigin._cli.demo import Demo, run
+from crossorigin._cli.demo import Demo, PortTakenError, run
 
 CHROMIUM = "/usr/bin/chromium"
 OUT = Path(__file__).resolve().parents[1] / "docs" / "lab.png"
@@ -38,7 +39,14 @@ def main(argv: list[str]) -> int:
         started.append(demo)
         ready.set()
 
-    thread = threading.Thread(target=run, args=(0, 0), kwargs={"ready": on_ready}, daemon=True)
+    def serve() -> None:
+        try:
+            run(3000, 8000, ready=on_ready)  # the ports docs/demo.md shows
+        except PortTakenError as exc:
+            print(f"{exc.strerror}: using free ports instead", file=sys.stderr)
+            run(0, 0, ready=on_ready)
+
+    thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     if not ready.wait(30):
         print("the lab did not start", file=sys.stderr)
