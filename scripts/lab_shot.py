@@ -41,7 +41,7 @@ def main(argv: list[str]) -> int:
 
     def serve() -> None:
         try:
-            run(3000, 8000, ready=on_ready)  # the ports docs/demo.md shows
+            run(8000, 3000, ready=on_ready)  # API and page ports, as docs/demo.md shows
         except PortTakenError as exc:
             print(f"{exc.strerror}: using free ports instead", file=sys.stderr)
             run(0, 0, ready=on_ready)
