@@ -488,3 +488,20 @@ def test_command_prints_the_lab_url_and_stops() -> None:
             proc.kill()
             proc.wait()
     assert (proc.returncode, out, err) == (0, "crossorigin lab stopped.\n", "")
+
+
+def test_lab_loads_nothing_from_the_network(lab: Demo) -> None:
+    """No CDN: every element that loads something names the lab's own server (or data:).
+
+    The frames' URLs come from the settings, all loopback (test above).
+    """
+    html = httpx.get(lab.lab_url).text
+    tags = re.findall(r"<(?:script|link|img|iframe|style)\b[^>]*>", html)
+    assert len(tags) == 4  # the icon, the style, the settings and the page script
+    for tag in tags:
+        for url in re.findall(r"""(?:src|href)=["']([^"']*)""", tag):
+            assert url.startswith(("/", "data:")) and not url.startswith("//"), tag
+    assert "@import" not in html
+    assert "url(" not in html
+    frame = httpx.get(lab.lab_url + "/frame").text
+    assert re.findall(r'src="([^"]+)"', frame) == ["/lab/frame.js"]
