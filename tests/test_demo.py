@@ -128,12 +128,16 @@ def test_listens_on_loopback_only(ipv6: bool, want: set[str]) -> None:
     try:
         addresses = {sock.getsockname()[0] for sock in sockets}
         ports = {sock.getsockname()[1] for sock in sockets}
+        # TCP by number, so that asyncio sets TCP_NODELAY on each accepted connection (it
+        # checks sock.proto): otherwise Nagle holds a response's body back ~40 ms.
+        protocols = {sock.proto for sock in sockets}
     finally:
         for sock in sockets:
             sock.close()
     assert addresses <= want
     assert "127.0.0.1" in addresses
     assert len(ports) == 1
+    assert protocols == {socket.IPPROTO_TCP}
 
 
 @pytest.mark.parametrize(

@@ -157,7 +157,9 @@ def bind(port: int, ipv6: bool, flag: str) -> list[socket.socket]:
 
 
 def _listen(family: socket.AddressFamily, address: str, port: int, flag: str) -> socket.socket:
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio then sets TCP_NODELAY on accepted connections (it checks
+    # sock.proto), so a response written in two parts is not held back 40 ms by Nagle.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         if sys.platform != "win32":
             # As uvicorn does: lets a restarted demo reuse a port still in TIME_WAIT. On POSIX it
