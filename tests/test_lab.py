@@ -20,8 +20,8 @@ import httpx
 import pytest
 
 from crossorigin import CORSConfig, CORSMiddleware
-from crossorigin._cli.demo import Demo, run
-from crossorigin._cli.lab import LOG_SIZE, Lab, main
+from crossorigin._cli.demo import Demo, lab_main, run
+from crossorigin._cli.lab import LOG_SIZE, Lab
 from crossorigin._cli.lab_api import (
     check_policy,
     disagreements,
@@ -459,7 +459,7 @@ async def test_request_log_is_bounded() -> None:
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.10", "example.com"])
 def test_refuses_to_bind_beyond_loopback(host: str, capsys: pytest.CaptureFixture[str]) -> None:
     """Neither the command line nor run() binds anything but loopback."""
-    assert main(["--host", host, "--api-port", "0", "--page-port", "0"]) == 2
+    assert lab_main(["--host", host, "--api-port", "0", "--page-port", "0"]) == 2
     assert "invalid choice" in capsys.readouterr().err
     with pytest.raises(ValueError, match=re.escape("(loopback only)")):
         run(0, 0, host=host)

@@ -33,6 +33,7 @@ import uvicorn
 from crossorigin._cli.demo_api import DecisionLog, build_api, demo_config, describe
 from crossorigin._cli.demo_page import PageApp
 from crossorigin._cli.lab import Lab
+from crossorigin._cli.lab import announce as announce_lab
 from crossorigin._types import ASGIApp
 
 HOSTS = ("localhost", "127.0.0.1")
@@ -107,6 +108,11 @@ def main(
         return 2
     print(f"{prog} stopped.")
     return 0
+
+
+def lab_main(argv: Sequence[str]) -> int:
+    """``crossorigin lab``: the same servers and flags, announcing the lab's URL."""
+    return main(argv, prog="crossorigin lab", announce=announce_lab)
 
 
 def run(

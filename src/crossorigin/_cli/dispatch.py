@@ -14,7 +14,7 @@ from importlib import import_module
 # subcommand -> (module, function taking argv and returning an exit code, extra)
 _COMMANDS: dict[str, tuple[str, str, str]] = {
     "demo": ("crossorigin._cli.demo", "main", "demo"),
-    "lab": ("crossorigin._cli.lab", "main", "demo"),
+    "lab": ("crossorigin._cli.demo", "lab_main", "demo"),
     "check": ("crossorigin._cli.commands", "check_main", "cli"),
     "scan": ("crossorigin._cli.commands", "scan_main", "cli"),
 }

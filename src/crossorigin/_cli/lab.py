@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from importlib.resources import files
 from typing import Any
 
@@ -272,17 +272,11 @@ async def _send(send: Send, status: int, content_type: bytes, body: bytes) -> No
     await send({"type": "http.response.body", "body": body})
 
 
-# -- command line ------------------------------------------------------------------------------
+# -- command line: ``crossorigin lab`` is ``demo.lab_main`` (the same servers) ---------------
 
 
-def main(argv: Sequence[str]) -> int:
-    """``crossorigin lab [--api-port N] [--page-port N] [--host H]``; returns the exit code."""
-    from crossorigin._cli import demo
-
-    return demo.main(argv, prog="crossorigin lab", announce=_announce)
-
-
-def _announce(demo: Any) -> None:
+def announce(demo: Any) -> None:
+    """What ``crossorigin lab`` prints once both servers listen."""
     print(
         "crossorigin lab is running (loopback only):\n"
         f"  lab   {demo.lab_url}   <- open this in your browser\n"
