@@ -506,3 +506,20 @@ def test_lab_loads_nothing_from_the_network(lab: Demo) -> None:
     assert "url(" not in html
     frame = httpx.get(lab.lab_url + "/frame").text
     assert re.findall(r'src="([^"]+)"', frame) == ["/lab/frame.js"]
+
+
+def test_records_never_show_cookie_values(lab: Demo) -> None:
+    """Cookies are per host, not per port: the records say how many came, not their values."""
+    httpx.get(
+        f"{lab.api_url}/lab/api/items?run=cookies",
+        headers={"origin": lab.page_url, "cookie": "session=s3cret; other=x"},
+    )
+    request = {**_request(), "origin": lab.page_url}
+    report = {"origin": lab.page_url, "outcome": "allowed", "headers": []}
+    answer = httpx.post(
+        lab.lab_url + "/_lab/explain", json={"run": "cookies", "request": request, "report": report}
+    ).json()
+    (record,) = answer["records"]
+    assert ["cookie", "(2 cookies, values hidden)"] in record["request_header_list"]
+    assert record["cookie"] is True
+    assert "s3cret" not in json.dumps(answer)

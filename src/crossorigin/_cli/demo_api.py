@@ -78,6 +78,12 @@ class DecisionLog:
             [name.decode("latin-1"), value.decode("latin-1")] for name, value in scope["headers"]
         ]
         headers = dict(pairs)
+        for pair in pairs:
+            if pair[0] == "cookie":
+                # Cookies are per host, not per port: other local apps' cookies may travel
+                # here. The records say that cookies came, never what they are.
+                count = len([c for c in pair[1].split(";") if c.strip()])
+                pair[1] = f"({count} cookie{'s' if count != 1 else ''}, values hidden)"
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         record: dict[str, Any] = {
             "seq": next(self._seq),
