@@ -410,6 +410,7 @@ def test_endpoints_refuse_bad_input_without_a_500(
 def test_page_routes(lab: Demo) -> None:
     for path, content_type in [
         ("", "text/html; charset=utf-8"),
+        ("/", "text/html; charset=utf-8"),
         ("/frame", "text/html; charset=utf-8"),
         ("/frame.js", "text/javascript; charset=utf-8"),
     ]:

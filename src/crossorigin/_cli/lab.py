@@ -102,6 +102,7 @@ class Lab:
         blob = json.dumps(self.settings).replace("<", "\\u003c").encode("ascii")
         self.routes: dict[str, tuple[bytes, bytes]] = {
             PAGE_PREFIX: (b"text/html; charset=utf-8", _page(blob)),
+            PAGE_PREFIX + "/": (b"text/html; charset=utf-8", _page(blob)),
             PAGE_PREFIX + "/frame": (b"text/html; charset=utf-8", _FRAME),
             PAGE_PREFIX + "/frame.js": (
                 b"text/javascript; charset=utf-8",
