@@ -51,7 +51,7 @@ LOG_SIZE = 1000
 """Requests the lab's API remembers (oldest dropped first): memory stays bounded."""
 MAX_BODY = 64 * 1024
 SCAN_BUDGET = 120
-_LOOPBACK_HOST = re.compile(r"(?:localhost|[a-z0-9-]+\.localhost|127\.0\.0\.1|\[::1\])(?::\d+)?")
+_LOOPBACK_HOST = re.compile(r"(?:(?:[a-z0-9-]+\.)*localhost|127\.0\.0\.1|\[::1\])(?::\d+)?")
 
 _FRAME = b"""<!doctype html>
 <meta charset="utf-8">
@@ -77,7 +77,6 @@ class Lab:
             *([("[::1]", f"http://[::1]:{page_port}")] if ipv6 else []),
             ("app.localhost", f"http://app.localhost:{page_port}"),
         ]
-        self.origins = [o for _, o in origins]
         self.settings = {
             "page": self.page,
             "api": self.api + API_PREFIX,
@@ -87,7 +86,6 @@ class Lab:
             ]
             + [{"id": "null", "origin": "null", "frame": PAGE_PREFIX + "/frame"}],
             "defaults": json_defaults(),
-            "demo": self.page + "/",
         }
         self.policy = initial_policy(self.page)
         config, _ = check_policy(self.policy)
