@@ -233,9 +233,10 @@ class Lab:
         try:
             report = await scan(url, trusted_origins=trusted, budget=SCAN_BUDGET, timeout=5.0)
         except Unreachable as exc:
-            return {"error": str(exc), "findings": []}
+            return {"error": str(exc), "findings": [], "version": self.version}
         return {
             "url": url,
+            "version": self.version,
             "trusted_origins": trusted,
             "requests_sent": report.requests_sent,
             "complete": report.complete,
