@@ -8,8 +8,8 @@ for ``null``); the tests check the browser's verdict, the server's records and t
 ``crossorigin._browser.fetch`` prediction, and in Chromium that the console printed exactly the error
 text the prediction expects.
 
-The editor, the origins and the shared link run in Chromium, Firefox ESR and WebKitGTK; the
-scan (server-side) and the demo's link in Chromium.
+The editor, the origins, the shared link and the scan run in Chromium, Firefox ESR and
+WebKitGTK; body kinds, the demo's link and a known Chromium disagreement in Chromium.
 """
 
 from __future__ import annotations
@@ -296,7 +296,7 @@ def test_shared_url_restores_the_same_state_in_a_new_context(engine: Engine, lab
         assert "x-lab-private" in snap["prediction"]["exposed"]
 
 
-@CHROMIUM
+@ALL_ENGINES
 @pytest.mark.usefixtures("fresh_policy")
 def test_scan_lists_the_dangerous_wildcard_finding_and_none_for_a_tight_policy(
     engine: Engine, lab: Demo
