@@ -365,7 +365,7 @@ def _render_scan(report: ScanReport) -> None:
         click.echo(f"          evidence: {_short(_evidence(finding.evidence), 400)}")
         click.echo(f"          fix: {finding.fix}\n")
     counts = {s: sum(f.severity == s for f in report.findings) for s in SEVERITIES}
-    summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no findings"
+    summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or _nothing_found(report)
     done = "" if report.complete else f" (budget reached: {report.planned} planned)"
     if report.errors:
         done += f"; {report.errors} got no response and are untested"
@@ -378,6 +378,16 @@ def _render_scan(report: ScanReport) -> None:
             + f": {_inconclusive_reason(report)} No finding among the requests that were "
             "evaluated does not mean the policy is safe."
         )
+
+
+def _nothing_found(report: ScanReport) -> str:
+    # "no findings" only when it means something: every planned request sent and evaluated.
+    if report.conclusive:
+        return "no findings"
+    evaluated = report.requests_sent - report.errors - report.server_errors
+    return (
+        f"nothing found in the {evaluated} requests evaluated" if evaluated else "nothing evaluated"
+    )
 
 
 def _inconclusive_reason(report: ScanReport) -> str:
