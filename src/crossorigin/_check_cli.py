@@ -375,8 +375,7 @@ def _render_scan(report: ScanReport) -> None:
     if report.outcome == "inconclusive":
         click.echo(
             click.style("INCONCLUSIVE", fg="yellow", bold=True)
-            + f": {_inconclusive_reason(report)} No finding among the requests that were "
-            "evaluated does not mean the policy is safe."
+            + f": {_inconclusive_reason(report)}"
         )
 
 
@@ -406,7 +405,10 @@ def _inconclusive_reason(report: ScanReport) -> str:
         reasons.append(f"{report.server_errors} requests got a server error (5xx)")
     if report.errors:
         reasons.append(f"{report.errors} requests got no response")
-    return f"the scan is partial: {'; '.join(reasons)}."
+    return (
+        f"the scan is partial: {'; '.join(reasons)}. Nothing found in the requests that were "
+        "evaluated does not make the policy safe."
+    )
 
 
 def _short(text: str, limit: int = 160) -> str:
