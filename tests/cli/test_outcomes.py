@@ -368,6 +368,19 @@ def test_internal_error_json(monkeypatch: pytest.MonkeyPatch, capsys: Any) -> No
     assert "simulated bug" in assert_error(document, "check", "internal")
 
 
+def test_interrupted_json(monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    """Ctrl-C during a scan is one JSON object (kind 'interrupted'), exit 130."""
+
+    async def interrupted(*args: Any, **kwargs: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("crossorigin._check_cli.scan", interrupted)
+    argv = ["http://127.0.0.1:1/x", "--trusted-origin", ALLOWED]
+    code, document = one_json(scan_main, argv, capsys)
+    assert code == 130
+    assert_error(document, "scan", "interrupted")
+
+
 # --- the extra and the process boundary -------------------------------------------------------
 
 _BLOCK_HTTPX = "import sys; sys.modules['httpx'] = None; "
