@@ -9,7 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from crossorigin import _check_cli, _cli
+from crossorigin._cli import commands as _check_cli
+from crossorigin._cli import dispatch as _cli
 from tests.apps import scenario_app
 from tests.asgi.test_scenarios import materialize
 from tests.cli.test_outcomes import ERROR_KINDS

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 
 from crossorigin import CORSConfig
-from crossorigin._check_cli import check_main, scan_main
-from crossorigin._cli import main as crossorigin_main
+from crossorigin._cli.commands import check_main, scan_main
+from crossorigin._cli.dispatch import main as crossorigin_main
 from tests.apps import scenario_app
 from tests.asgi.test_scenarios import materialize
 
@@ -362,7 +362,7 @@ def test_internal_error_json(monkeypatch: pytest.MonkeyPatch, capsys: Any) -> No
     async def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr("crossorigin._check_cli.check", broken)
+    monkeypatch.setattr("crossorigin._cli.commands.check", broken)
     code, document = one_json(check_main, ["http://127.0.0.1:1/x", "--origin", ALLOWED], capsys)
     assert code == 5
     assert "simulated bug" in assert_error(document, "check", "internal")
@@ -374,7 +374,7 @@ def test_interrupted_json(monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
     async def interrupted(*args: Any, **kwargs: Any) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("crossorigin._check_cli.scan", interrupted)
+    monkeypatch.setattr("crossorigin._cli.commands.scan", interrupted)
     argv = ["http://127.0.0.1:1/x", "--trusted-origin", ALLOWED]
     code, document = one_json(scan_main, argv, capsys)
     assert code == 130
@@ -407,7 +407,7 @@ def test_lazy_check_without_cli_extra_names_the_extra() -> None:
 
 def test_cli_without_extra_json() -> None:
     """`crossorigin check --json` without httpx: one error document, kind missing-dependency."""
-    code = _BLOCK_HTTPX + "from crossorigin._cli import main; raise SystemExit(main())"
+    code = _BLOCK_HTTPX + "from crossorigin._cli.dispatch import main; raise SystemExit(main())"
     proc = subprocess.run(
         [sys.executable, "-c", code, "check", "http://127.0.0.1:1/x", "--origin", ALLOWED,
          "--json"],

@@ -1,4 +1,4 @@
-"""crossorigin._scan: the attack origins derived from a trusted origin, and the plan."""
+"""crossorigin._cli.scan: the attack origins derived from a trusted origin, and the plan."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from crossorigin._origins import parse_origin
-from crossorigin._scan import attack_origins, plan
+from crossorigin._cli.scan import attack_origins, plan
+from crossorigin._grammar.origins import parse_origin
 
 A63 = "a" * 63
 ATTACKER = "crossorigin-attacker.example"

@@ -21,7 +21,8 @@ from urllib.parse import urlsplit
 
 import click
 
-from crossorigin._check import (
+from crossorigin._browser.fetch_rules import is_token
+from crossorigin._cli.check import (
     DEFAULT_TIMEOUT,
     SCHEMA_VERSION,
     Exchange,
@@ -29,9 +30,8 @@ from crossorigin._check import (
     Unreachable,
     check,
 )
-from crossorigin._fetch_rules import is_token
-from crossorigin._origins import _suggest, parse_origin
-from crossorigin._scan import SEVERITIES, ScanReport, plan, scan
+from crossorigin._cli.scan import SEVERITIES, ScanReport, plan, scan
+from crossorigin._grammar.origins import _suggest, parse_origin
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 EXIT_INCONCLUSIVE, EXIT_INTERNAL, EXIT_INTERRUPTED = 4, 5, 130

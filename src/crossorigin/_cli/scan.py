@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from crossorigin._check import CREDENTIAL_COOKIE, SCHEMA_VERSION, Exchange, Unreachable, send
-from crossorigin._fetch import Request, browser_verdict, header_get
-from crossorigin._origins import parse_origin
+from crossorigin._browser.fetch import Request, browser_verdict, header_get
+from crossorigin._cli.check import CREDENTIAL_COOKIE, SCHEMA_VERSION, Exchange, Unreachable, send
+from crossorigin._grammar.origins import parse_origin
 
 Severity = Literal["critical", "high", "medium", "low"]
 SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low")

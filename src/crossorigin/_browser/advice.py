@@ -11,8 +11,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from crossorigin._fetch import Preflight, Request, Response, Verdict, header_get
-from crossorigin._fetch_rules import SAFELISTED_METHODS
+from crossorigin._browser.fetch import Preflight, Request, Response, Verdict, header_get
+from crossorigin._browser.fetch_rules import SAFELISTED_METHODS
 
 # crossorigin always accepts these in ACRH (behaviour.md B20), so they never need listing.
 _ALWAYS_ACCEPTED = frozenset({"accept", "accept-language", "content-language", "content-type"})

@@ -13,10 +13,8 @@ from typing import Any
 
 import httpx
 
-from crossorigin._advice import Fix, config_kwargs, suggest_fix
-from crossorigin._config import CORSConfig
-from crossorigin._errors import ConfigError
-from crossorigin._fetch import (
+from crossorigin._browser.advice import Fix, config_kwargs, suggest_fix
+from crossorigin._browser.fetch import (
     Preflight,
     Request,
     Response,
@@ -27,6 +25,8 @@ from crossorigin._fetch import (
     preflight_for,
     request_headers_sent,
 )
+from crossorigin._config.config import CORSConfig
+from crossorigin._errors import ConfigError
 
 SCHEMA_VERSION = 1
 """Version of the ``--json`` documents; bumped on incompatible changes (docs/cli.md)."""
