@@ -174,6 +174,34 @@ def test_scan_server_errors_json(live_server: Live, capsys: Any) -> None:
     assert report["findings"] == []
 
 
+async def preflight_error_app(scope: Scope, receive: Any, send: Any) -> None:
+    """Exact-origin CORS on GET, but a 500 without CORS headers on every OPTIONS."""
+    if scope["type"] != "http":
+        return
+    if scope["method"] == "OPTIONS":
+        await error_app(scope, receive, send)
+        return
+    headers = [(b"vary", b"Origin")]
+    if dict(scope["headers"]).get(b"origin") == ALLOWED.encode():
+        headers.append((b"access-control-allow-origin", ALLOWED.encode()))
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": b""})
+
+
+def test_scan_some_server_errors_is_partial(live_server: Live, capsys: Any) -> None:
+    """Preflights answered 500: their attack origins are untested, so the scan is partial (4)."""
+    url = live_server("preflight error", lambda: preflight_error_app)
+    code, report = one_json(scan_main, [url + "/data", "--trusted-origin", ALLOWED], capsys)
+    preflights = (report["requests_sent"] - 1) // 2
+    assert (code, report["outcome"], report["complete"], report["errors"]) == (
+        4, "inconclusive", True, 0,
+    )  # fmt: skip
+    assert (report["server_errors"], report["findings"]) == (preflights, [])
+    assert scan_main([url + "/data", "--trusted-origin", ALLOWED]) == 4
+    out = capsys.readouterr().out
+    assert f"INCONCLUSIVE: the scan is partial: {preflights} requests got a server error" in out
+
+
 def test_scan_cut_by_budget_is_inconclusive(live_server: Live, capsys: Any) -> None:
     """A clean but partial scan (--budget) exits 4 and says it is partial."""
     config = materialize({"allow_origins": ["{allowed}"], "allow_credentials": True})
