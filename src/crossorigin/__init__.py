@@ -59,8 +59,16 @@ def __getattr__(name: str) -> _Any:
         Verdict.__module__ = "crossorigin"
         return Verdict
     if name in {"check", "Report"}:
-        # They need httpx, which only the [cli] extra installs.
-        from crossorigin._cli import check as _check
+        # They need httpx, which only the [cli] extra installs: say so rather than let a bare
+        # ModuleNotFoundError for httpx surface.
+        try:
+            from crossorigin._cli import check as _check
+        except ImportError as exc:
+            raise ImportError(
+                f"crossorigin.{name} needs the optional dependencies of the [cli] extra "
+                f"({exc.name} is missing): pip install 'crossorigin[cli]'",
+                name=exc.name,
+            ) from exc
 
         _check.check.__module__ = _check.Report.__module__ = "crossorigin"
         return getattr(_check, name)
