@@ -249,3 +249,48 @@ def test_install_on_unknown_app_says_how_to_wrap() -> None:
 
     with pytest.raises(TypeError, match=r"wrap the app instead: app = CORSMiddleware\(app, config=\.\.\.\)"):
         crossorigin.install(bare, **CONFIG)
+
+
+def litestar_app(**options: Any) -> Any:
+    from litestar import Litestar, get
+
+    @get("/ok")
+    async def get_ok() -> dict[str, str]:
+        return {"ok": "yes"}
+
+    return Litestar([get_ok], **options)
+
+
+@pytest.mark.anyio
+async def test_litestar_define_middleware_takes_app_by_keyword() -> None:
+    """``DefineMiddleware(CORSMiddleware, config=...)`` works; it runs after Litestar's routing,
+    so only routed paths are covered (docs/frameworks/litestar.md)."""
+    from litestar.middleware import DefineMiddleware
+
+    config = crossorigin.CORSConfig(**CONFIG)
+    app = litestar_app(middleware=[DefineMiddleware(CORSMiddleware, config=config)])
+    routed = await request(app, "OPTIONS", "/ok", **PREFLIGHT_HEADERS)
+    assert routed.status_code == 204
+    assert cors_headers(routed.headers) == PREFLIGHT
+    unrouted = await request(app, "GET", "/nowhere", origin=ORIGIN)
+    assert unrouted.status_code == 404
+    assert cors_headers(unrouted.headers) == {}
+
+
+@pytest.mark.anyio
+async def test_litestar_install_covers_unrouted_paths() -> None:
+    app = litestar_app()
+    crossorigin.install(app, **CONFIG)
+    preflight = await request(app, "OPTIONS", "/nowhere", **PREFLIGHT_HEADERS)
+    assert preflight.status_code == 204
+    assert cors_headers(preflight.headers) == PREFLIGHT
+    missing = await request(app, "GET", "/nowhere", origin=ORIGIN)
+    assert missing.status_code == 404
+    assert cors_headers(missing.headers) == ACTUAL
+    with pytest.raises(RuntimeError, match="already installed"):
+        crossorigin.install(app, **CONFIG)
+
+
+def test_cors_middleware_requires_an_app() -> None:
+    with pytest.raises(TypeError, match="needs the ASGI app to wrap"):
+        CORSMiddleware(config=crossorigin.CORSConfig(**CONFIG))

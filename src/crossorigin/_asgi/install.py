@@ -28,6 +28,7 @@ from crossorigin._routing import RoutePolicies
 from crossorigin._types import ASGIApp, Receive, Scope, Send
 
 _MARK = "__crossorigin_installed__"
+_ALREADY = RuntimeError("crossorigin is already installed on this application")
 
 
 async def _not_built(scope: Scope, receive: Receive, send: Send) -> None:
@@ -68,12 +69,12 @@ def install(
         on_decision=on_decision,
         **kwargs,
     )
-    if getattr(app, _MARK, False):
-        raise RuntimeError("crossorigin is already installed on this application")
     build: Callable[[], ASGIApp] | None = getattr(app, "build_middleware_stack", None)
     if callable(build) and hasattr(app, "middleware_stack"):
         # Starlette (and FastAPI, which overrides build_middleware_stack): the stack is built
         # lazily on the first call, ServerErrorMiddleware outermost. Ours goes around it.
+        if getattr(build, _MARK, False):
+            raise _ALREADY
         if app.middleware_stack is not None:
             raise RuntimeError(
                 "crossorigin.install() must be called before the application starts serving"
@@ -83,14 +84,19 @@ def install(
             mw.app = build()
             return mw
 
+        setattr(build_middleware_stack, _MARK, True)
         app.build_middleware_stack = build_middleware_stack
     elif hasattr(app, "asgi_handler") and hasattr(app, "asgi_router"):
         # Litestar: asgi_handler is the exception handling around the router; lifespan
         # events bypass it (Litestar.__call__ hands them to the router directly).
+        if isinstance(app.asgi_handler, CORSMiddleware):
+            raise _ALREADY
         mw.app = app.asgi_handler
         app.asgi_handler = mw
     elif callable(getattr(app, "asgi_app", None)):
         # Quart: __call__ delegates to asgi_app, which handles errors and lifespan.
+        if isinstance(app.asgi_app, CORSMiddleware):
+            raise _ALREADY
         mw.app = app.asgi_app
         app.asgi_app = mw
     else:
@@ -98,5 +104,4 @@ def install(
             f"crossorigin.install() knows Starlette, FastAPI, Litestar and Quart apps, not "
             f"{type(app).__name__}; wrap the app instead: app = CORSMiddleware(app, config=...)"
         )
-    setattr(app, _MARK, True)
     return mw
