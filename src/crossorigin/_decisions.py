@@ -16,16 +16,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from crossorigin import _policy as p
 from crossorigin._config import CORSConfig
-from crossorigin._policy import Policy
+from crossorigin._policy import Edge, Policy
 from crossorigin._protect import DISABLED, Evaluate
 from crossorigin._types import Scope
-
-if TYPE_CHECKING:
-    from crossorigin._middleware import CORSMiddleware
 
 logger = logging.getLogger("crossorigin")
 shadow_logger = logging.getLogger("crossorigin.shadow")
@@ -126,7 +123,7 @@ class Observer:
             Decision(active.kind, allowed, reason, active.origin, active.method, active.path, True)
         )
 
-    async def actual(self, mw: CORSMiddleware, policy: Policy, scope: Scope, allowed: bool) -> None:
+    async def actual(self, mw: Edge, policy: Policy, scope: Scope, allowed: bool) -> None:
         """A request that runs the app; *allowed* says whether it got CORS headers."""
         origin, count = _origin_of(scope)
         if origin is None:
@@ -143,7 +140,7 @@ class Observer:
 
     async def preflight(
         self,
-        mw: CORSMiddleware,
+        mw: Edge,
         scope: Scope,
         origin: bytes,
         count: int,
@@ -176,7 +173,7 @@ class Observer:
 
     async def protection(
         self,
-        mw: CORSMiddleware,
+        mw: Edge,
         kind: Kind,
         scope: Scope,
         allowed: bool,

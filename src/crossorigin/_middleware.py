@@ -8,7 +8,6 @@ without calling the app (conformance C1/C2); every other request runs the app.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import sys
 from types import FrameType
@@ -19,8 +18,8 @@ from crossorigin import _policy as p
 from crossorigin._config import CORSConfig
 from crossorigin._decisions import DecisionHook, Observer
 from crossorigin._errors import ConfigError
-from crossorigin._live import LivePolicy
-from crossorigin._origins import MAX_ORIGIN, parse_origin
+from crossorigin._live import LivePolicy, resolve
+from crossorigin._origins import MAX_ORIGIN
 from crossorigin._policy import Header, Policy
 from crossorigin._protect import guard_http, guard_websocket
 from crossorigin._routing import RoutePolicies
@@ -85,21 +84,7 @@ class CORSMiddleware:
                 raise TypeError("CORSMiddleware needs the ASGI app to wrap as its first argument")
         self.app = app
         try:
-            chosen = (("config", config), ("routes", routes), ("live", live))
-            given = [name for name, value in chosen if value is not None]
-            if (kwargs and given) or len(given) > 1:
-                raise TypeError(
-                    "CORSMiddleware takes one of config=CORSConfig(...), routes=RoutePolicies(...),"
-                    " live=LivePolicy(...) or Starlette's keyword arguments"
-                    f" (got {', '.join(given + sorted(kwargs))})"
-                )
-            if config is not None and not isinstance(config, CORSConfig):
-                raise TypeError(
-                    f"config must be a crossorigin.CORSConfig, not {type(config).__name__}"
-                )
-            if live is None:
-                source = routes if routes is not None else config
-                live = LivePolicy(source if source is not None else CORSConfig(**kwargs))
+            live = resolve(config, routes, live, kwargs)
             self._observer = Observer.build(shadow, on_decision)
         except (ConfigError, TypeError) as exc:
             if not _built_lazily():
@@ -299,28 +284,7 @@ class CORSMiddleware:
 
     async def _check_origin(self, policy: Policy, origin: bytes, count: int, scope: Scope) -> str:
         """Reason code for *origin*: :data:`~crossorigin._policy.ALLOWED` or why not."""
-        if count > 1:
-            # Browsers send at most one Origin (https://fetch.spec.whatwg.org/#http-network-or-cache-fetch
-            # step 12); several lines are never joined or echoed (conformance C7).
-            return p.ORIGIN_MULTIPLE
-        if policy.public:
-            return p.ALLOWED if origin == b"null" or parse_origin(origin) else p.ORIGIN_INVALID
-        if policy.matcher.matches(origin):
-            return p.ALLOWED
-        predicate = policy.predicate
-        if predicate is None:
-            # Whether it was malformed or merely unlisted only matters to the log line.
-            return p.ORIGIN_NOT_ALLOWED
-        if parse_origin(origin) is None:
-            return p.why_denied(origin, count)
-        try:
-            verdict = predicate(origin.decode("ascii"), scope)
-            if inspect.isawaitable(verdict):
-                verdict = await verdict
-        except Exception:
-            logger.exception("crossorigin: allow_origin_predicate raised; origin denied")
-            return p.ORIGIN_NOT_ALLOWED
-        return p.ALLOWED if verdict is True else p.ORIGIN_NOT_ALLOWED
+        return await p.check_origin(policy, origin, count, scope)
 
 
 class _NotServing(CORSMiddleware):

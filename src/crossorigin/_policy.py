@@ -7,9 +7,11 @@ so the same policy can be selected per request by path or swapped atomically at 
 
 from __future__ import annotations
 
+import inspect
+import logging
 import re
 from collections.abc import Callable
-from typing import Final, NamedTuple
+from typing import Final, NamedTuple, Protocol
 
 from crossorigin import _headers as h
 from crossorigin._config import CORSConfig
@@ -17,9 +19,10 @@ from crossorigin._matcher import OriginMatcher
 from crossorigin._methods import SAFELISTED
 from crossorigin._origins import parse_origin, parse_pattern
 from crossorigin._protect import compile_protection
-from crossorigin._types import OriginPredicate
+from crossorigin._types import OriginPredicate, Scope
 
 Header = tuple[bytes, bytes]
+logger = logging.getLogger("crossorigin")
 
 # Reason codes, shared by logs, debug responses and decision records.
 ALLOWED: Final = "allowed"
@@ -262,3 +265,41 @@ class Policy:
 _CACHEABLE_METHOD = 64
 _SAFELISTED_BYTES = frozenset(m.encode("ascii") for m in SAFELISTED)
 _FORBIDDEN = frozenset({b"CONNECT", b"TRACE", b"TRACK"})
+
+
+async def check_origin(policy: Policy, origin: bytes, count: int, scope: Scope) -> str:
+    """Reason code for *origin* under *policy*: :data:`ALLOWED` or why not.
+
+    Pure but for the user's ``allow_origin_predicate``, which may be async: that is the only
+    await. Shared by the ASGI and WSGI edges, the write protection and the shadow policy.
+    """
+    if count > 1:
+        # Browsers send at most one Origin (https://fetch.spec.whatwg.org/#http-network-or-cache-fetch
+        # step 12); several lines are never joined or echoed (conformance C7).
+        return ORIGIN_MULTIPLE
+    if policy.public:
+        return ALLOWED if origin == b"null" or parse_origin(origin) else ORIGIN_INVALID
+    if policy.matcher.matches(origin):
+        return ALLOWED
+    predicate = policy.predicate
+    if predicate is None:
+        # Whether it was malformed or merely unlisted only matters to the log line.
+        return ORIGIN_NOT_ALLOWED
+    if parse_origin(origin) is None:
+        return why_denied(origin, count)
+    try:
+        verdict = predicate(origin.decode("ascii"), scope)
+        if inspect.isawaitable(verdict):
+            verdict = await verdict
+    except Exception:
+        logger.exception("crossorigin: allow_origin_predicate raised; origin denied")
+        return ORIGIN_NOT_ALLOWED
+    return ALLOWED if verdict is True else ORIGIN_NOT_ALLOWED
+
+
+class Edge(Protocol):
+    """What the write protection and the observer need of a middleware (ASGI or WSGI)."""
+
+    async def _check_origin(self, policy: Policy, origin: bytes, count: int, scope: Scope) -> str:
+        """Reason code for *origin* under *policy* (see :func:`check_origin`)."""
+        ...

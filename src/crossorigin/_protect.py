@@ -26,7 +26,7 @@ from crossorigin._types import Receive, Scope, Send
 if TYPE_CHECKING:
     from crossorigin._config import CORSConfig
     from crossorigin._middleware import CORSMiddleware
-    from crossorigin._policy import Policy
+    from crossorigin._policy import Edge, Policy
 
 logger = logging.getLogger("crossorigin")
 
@@ -54,7 +54,7 @@ _POLICY_VIOLATION = 1008
 _LOG_LIMIT = 200
 
 Verdict = tuple[bool, str]
-Evaluate = Callable[["CORSMiddleware", "Policy", Scope], Awaitable[Verdict]]
+Evaluate = Callable[["Edge", "Policy", Scope], Awaitable[Verdict]]
 
 
 class Protection:
@@ -195,9 +195,7 @@ def _same_origin(origin: bytes, host: bytes | None, public: bytes | None) -> boo
     return text == expected
 
 
-async def _trusted(
-    mw: CORSMiddleware, policy: Policy, origin: bytes, count: int, scope: Scope
-) -> bool:
+async def _trusted(mw: Edge, policy: Policy, origin: bytes, count: int, scope: Scope) -> bool:
     # '*' lets any page read public responses without credentials; it vouches for no site, so
     # it never lets a cross-origin write or WebSocket through (docs/security.md).
     if policy.public:
@@ -220,7 +218,7 @@ def _scan(scope: Scope) -> tuple[bytes | None, int, bytes | None, int, bytes | N
     return origin, origins, site, sites, host
 
 
-async def evaluate_write(mw: CORSMiddleware, policy: Policy, scope: Scope) -> Verdict:
+async def evaluate_write(mw: Edge, policy: Policy, scope: Scope) -> Verdict:
     """Decide a non-safe request under *policy*'s write protection.
 
     Precondition: the method is not in :data:`SAFE_METHODS`.
@@ -253,7 +251,7 @@ async def evaluate_write(mw: CORSMiddleware, policy: Policy, scope: Scope) -> Ve
     return False, CROSS_ORIGIN
 
 
-async def evaluate_websocket(mw: CORSMiddleware, policy: Policy, scope: Scope) -> Verdict:
+async def evaluate_websocket(mw: Edge, policy: Policy, scope: Scope) -> Verdict:
     """Decide a WebSocket handshake under *policy*'s WebSocket protection.
 
     Browsers always send ``Origin`` on a handshake (RFC 6455 §4.1 step 8 and

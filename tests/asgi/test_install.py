@@ -258,7 +258,8 @@ def litestar_app(**options: Any) -> Any:
     async def get_ok() -> dict[str, str]:
         return {"ok": "yes"}
 
-    return Litestar([get_ok], **options)
+    # logging_config=None: Litestar would otherwise reconfigure the root logger for the session.
+    return Litestar([get_ok], logging_config=None, **options)
 
 
 @pytest.mark.anyio
