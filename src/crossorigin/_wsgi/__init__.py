@@ -1,0 +1,9 @@
+"""The WSGI edge (PEP 3333): the same compiled policy as the ASGI middleware, behind WSGI.
+
+Owns: the WSGI middleware (``middleware``): it reads the request facts from the environ, asks
+the policy layer (the same ``Policy``, router, write protection, observer and shadow as the ASGI
+edge), and writes the answer through ``start_response``.
+
+May import: ``crossorigin._policy``, ``crossorigin._config``, ``crossorigin._grammar`` and the
+vocabulary. Nothing below imports it.
+"""
