@@ -249,7 +249,8 @@ def test_start_response_exc_info_passed_on() -> None:
     assert consume(app(environ(origin=ORIGIN), start)) == b"error page"
     status, headers, exc_info = start.calls[-1]
     assert status == "500 Internal Server Error"
-    assert exc_info is not None and exc_info[0] is ValueError
+    assert exc_info is not None
+    assert exc_info[0] is ValueError
     assert headers == [("Content-Type", "text/plain"), ("Vary", "Origin"), *ACTUAL]
 
 
