@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVERS = ("uvicorn", "hypercorn", "granian")
+SERVERS = ("uvicorn", "hypercorn", "granian", "waitress")
 
 
 def free_port() -> int:
@@ -44,6 +44,8 @@ def command(server: str, target: str, port: int, interface: str = "asgi") -> lis
             sys.executable, "-m", "granian", "--interface", interface, target,
             "--host", "127.0.0.1", "--port", str(port),
         ]  # fmt: skip
+    if server == "waitress":
+        return [sys.executable, "-m", "waitress", "--listen", f"127.0.0.1:{port}", target]
     raise ValueError(server)
 
 
