@@ -20,11 +20,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from crossorigin._config import CORSConfig
-from crossorigin._decisions import DecisionHook
-from crossorigin._live import LivePolicy
-from crossorigin._middleware import CORSMiddleware
-from crossorigin._routing import RoutePolicies
+from crossorigin._asgi.decisions import DecisionHook
+from crossorigin._asgi.middleware import CORSMiddleware
+from crossorigin._config.config import CORSConfig
+from crossorigin._config.routes import RoutePolicies
+from crossorigin._policy.live import LivePolicy
 from crossorigin._types import ASGIApp, Receive, Scope, Send
 
 _MARK = "__crossorigin_installed__"

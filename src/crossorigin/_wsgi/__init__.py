@@ -4,6 +4,7 @@ Owns: the WSGI middleware (``middleware``): it reads the request facts from the 
 the policy layer (the same ``Policy``, router, write protection, observer and shadow as the ASGI
 edge), and writes the answer through ``start_response``.
 
-May import: ``crossorigin._policy``, ``crossorigin._config``, ``crossorigin._grammar`` and the
-vocabulary. Nothing below imports it.
+May import: ``crossorigin._policy``, ``crossorigin._config``, ``crossorigin._grammar``, the
+vocabulary, and ``crossorigin._asgi.decisions`` (the ``Decision`` records and the observer,
+which never touch ``send``). Nothing below imports it.
 """

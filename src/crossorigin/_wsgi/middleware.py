@@ -23,15 +23,15 @@ from http import HTTPStatus
 from types import TracebackType
 from typing import Any, TypeVar
 
-from crossorigin import _headers as h
-from crossorigin import _policy as p
-from crossorigin._config import CORSConfig
-from crossorigin._decisions import DecisionHook, Observer
-from crossorigin._live import LivePolicy, resolve
-from crossorigin._origins import MAX_ORIGIN
-from crossorigin._policy import Header, Policy
-from crossorigin._protect import DENIED_BODY, DENIED_HEADERS, SAFE_METHODS, evaluate_write
-from crossorigin._routing import RoutePolicies
+from crossorigin._asgi.decisions import DecisionHook, Observer
+from crossorigin._config.config import CORSConfig
+from crossorigin._config.routes import RoutePolicies
+from crossorigin._grammar import headers as h
+from crossorigin._grammar.origins import MAX_ORIGIN
+from crossorigin._policy import policy as p
+from crossorigin._policy.live import LivePolicy, resolve
+from crossorigin._policy.policy import Header, Policy
+from crossorigin._policy.protect import DENIED_BODY, DENIED_HEADERS, SAFE_METHODS, evaluate_write
 from crossorigin._types import Scope
 
 logger = logging.getLogger("crossorigin")

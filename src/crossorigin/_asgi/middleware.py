@@ -13,16 +13,16 @@ import sys
 from types import FrameType
 from typing import Any
 
-from crossorigin import _headers as h
-from crossorigin import _policy as p
-from crossorigin._config import CORSConfig
-from crossorigin._decisions import DecisionHook, Observer
+from crossorigin._asgi.decisions import DecisionHook, Observer
+from crossorigin._config.config import CORSConfig
+from crossorigin._config.routes import RoutePolicies
 from crossorigin._errors import ConfigError
-from crossorigin._live import LivePolicy, resolve
-from crossorigin._origins import MAX_ORIGIN
-from crossorigin._policy import Header, Policy
-from crossorigin._protect import guard_http, guard_websocket
-from crossorigin._routing import RoutePolicies
+from crossorigin._grammar import headers as h
+from crossorigin._grammar.origins import MAX_ORIGIN
+from crossorigin._policy import policy as p
+from crossorigin._policy.live import LivePolicy, resolve
+from crossorigin._policy.policy import Header, Policy
+from crossorigin._policy.protect import guard_http, guard_websocket
 from crossorigin._types import ASGIApp, Message, Receive, Scope, Send
 
 logger = logging.getLogger("crossorigin")
@@ -283,7 +283,7 @@ class CORSMiddleware:
         return None
 
     async def _check_origin(self, policy: Policy, origin: bytes, count: int, scope: Scope) -> str:
-        """Reason code for *origin*: :data:`~crossorigin._policy.ALLOWED` or why not."""
+        """Reason code for *origin*: :data:`~crossorigin._policy.policy.ALLOWED` or why not."""
         return await p.check_origin(policy, origin, count, scope)
 
 

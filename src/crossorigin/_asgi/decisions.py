@@ -18,10 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from crossorigin import _policy as p
-from crossorigin._config import CORSConfig
-from crossorigin._policy import Edge, Policy
-from crossorigin._protect import DISABLED, Evaluate
+from crossorigin._config.config import CORSConfig
+from crossorigin._policy import policy as p
+from crossorigin._policy.policy import Edge, Policy
+from crossorigin._policy.protect import DISABLED, Evaluate
 from crossorigin._types import Scope
 
 logger = logging.getLogger("crossorigin")
