@@ -46,3 +46,16 @@ def test_snippet_runs(code: str, tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
+
+
+def test_async_testing_example_passes_under_pytest(tmp_path: Path) -> None:
+    """docs/testing.md's async example is a test file: pytest runs it and it passes."""
+    text = (ROOT / "docs" / "testing.md").read_text()
+    [code] = [m.group(1) for m in BLOCK.finditer(text) if "assert_cors_allows_async" in m.group(1)]
+    (tmp_path / "test_cors_example.py").write_text(code)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_cors_example.py"],
+        cwd=tmp_path, env=environment(tmp_path), capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 passed" in done.stdout
