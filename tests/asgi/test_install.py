@@ -295,3 +295,58 @@ async def test_litestar_install_covers_unrouted_paths() -> None:
 def test_cors_middleware_requires_an_app() -> None:
     with pytest.raises(TypeError, match="needs the ASGI app to wrap"):
         CORSMiddleware(config=crossorigin.CORSConfig(**CONFIG))
+
+
+# --- a config invalid when Starlette builds the stack lazily ---------------------------------
+
+
+def lazily_invalid() -> Starlette:
+    app = Starlette(routes=[Route("/ok", ok)])
+    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=True)
+    return app
+
+
+@pytest.mark.anyio
+async def test_lazily_invalid_config_answers_500_and_logs_every_request(caplog: pytest.LogCaptureFixture) -> None:
+    """Without a lifespan (the server never ran one), the app never runs and every request's
+    log line carries the ConfigError text."""
+    app = lazily_invalid()
+    for _ in range(2):
+        response = await request(app, "GET", "/ok", origin=ORIGIN)
+        assert (response.status_code, response.text) == (500, "Internal Server Error")
+        assert cors_headers(response.headers) == {}
+    records = [r for r in caplog.records if r.name == "crossorigin"]
+    assert len(records) == 2
+    assert all(r.levelname == "ERROR" for r in records)
+    assert records[0].getMessage().startswith(
+        "crossorigin: refusing to serve: 1 problem in the CORS configuration:\n"
+        "  - crossorigin: incompatible allow_origins '*'"
+    )
+    assert records[0].getMessage().endswith("(http '/ok' not served)")
+
+
+@pytest.mark.anyio
+async def test_lazily_invalid_config_closes_websockets_and_refuses_config_reads() -> None:
+    app = lazily_invalid()
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "websocket.connect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "websocket", "path": "/ws", "headers": [], "query_string": b""}
+    await app(scope, receive, send)
+    assert sent == [{"type": "websocket.close", "code": 1011}]
+    middleware = app.middleware_stack
+    while not isinstance(middleware, CORSMiddleware):
+        middleware = middleware.app  # type: ignore[union-attr]
+    with pytest.raises(ConfigError):
+        middleware.config  # noqa: B018
+
+
+def test_direct_construction_still_raises() -> None:
+    """Outside a framework's lazy build, the error is raised at once, as documented."""
+    with pytest.raises(ConfigError):
+        CORSMiddleware(Starlette(), allow_origins=["*"], allow_credentials=True)
