@@ -58,6 +58,7 @@ _FACTS = (
     ("HTTP_HOST", b"host"),
 )
 _LOG_LIMIT = 200
+_DEBUG = logging.DEBUG
 
 
 class _Suspended(Exception):
@@ -204,15 +205,21 @@ class CORSMiddleware:
             return p.ORIGIN_NOT_ALLOWED
 
     def __call__(self, environ: WSGIEnviron, start_response: StartResponse) -> Iterable[bytes]:
-        # One read of the live state per request, as in the ASGI edge.
+        # One read of the live state per request, as in the ASGI edge. The scope is built only
+        # when something reads it (router, guards, observer, predicate, denial log).
         state = self.live.state
-        scope = scope_of(environ)
-        policy = state.policy if state.router is None else state.router.select(scope)
+        scope: Scope | None = None
+        if state.router is None:
+            policy = state.policy
+        else:
+            scope = scope_of(environ)
+            policy = state.router.select(scope)
         if policy is None:
             return self.app(environ, start_response)
         observer = self._observer
-        method = scope["method"]
+        method = environ.get("REQUEST_METHOD", "GET")
         if (policy.protection is not None or observer is not None) and method not in SAFE_METHODS:
+            scope = scope or scope_of(environ)
             allowed, reason = _run(evaluate_write(self, policy, scope))
             if observer is not None:
                 _run(
@@ -230,7 +237,7 @@ class CORSMiddleware:
         if (
             method == "OPTIONS"
             and origin is not None
-            and ("HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ)
+            and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ
         ):
             return self._preflight(policy, environ, origin, scope, start_response)
         if policy.public:
@@ -240,6 +247,7 @@ class CORSMiddleware:
         elif len(origin) <= MAX_ORIGIN and origin in policy.matcher.exact:
             cors = ((h.ACAO, origin), *policy.actual_headers)
         else:
+            scope = scope or scope_of(environ)
             reason = self.check_origin(policy, origin, 1, scope)
             if reason is p.ALLOWED:
                 cors = ((h.ACAO, origin), *policy.actual_headers)
@@ -247,7 +255,7 @@ class CORSMiddleware:
                 cors = ()
                 _log_denial("actual", reason, scope)
         if observer is not None and origin is not None:
-            _run(observer.actual(self, policy, scope, bool(cors)))
+            _run(observer.actual(self, policy, scope or scope_of(environ), bool(cors)))
         return self._call_app(environ, start_response, cors, policy.vary)
 
     def _preflight(
@@ -255,7 +263,7 @@ class CORSMiddleware:
         policy: Policy,
         environ: WSGIEnviron,
         origin: bytes,
-        scope: Scope,
+        scope: Scope | None,
         start_response: StartResponse,
     ) -> Iterable[bytes]:
         """Answer a preflight (https://fetch.spec.whatwg.org/#cors-preflight-fetch-0)."""
@@ -274,20 +282,22 @@ class CORSMiddleware:
             elif policy.exact_only and not policy.public:
                 result = p.Preflight(403, [policy.preflight_vary], p.ORIGIN_NOT_ALLOWED)
             else:
+                scope = scope or scope_of(environ)
                 reason = self.check_origin(policy, origin, 1, scope)
                 result = policy.preflight(
                     origin, reason is p.ALLOWED, reason, method, acrh, private_network
                 )
         status, headers, reason = result
-        if reason is not p.ALLOWED:
+        observer = self._observer
+        if reason is not p.ALLOWED and (observer is not None or logger.isEnabledFor(_DEBUG)):
             if reason is p.ORIGIN_NOT_ALLOWED:
-                reason = p.why_denied(origin, 1)
+                reason = p.why_denied(origin, 1)  # only logs and records need the detail
+            scope = scope or scope_of(environ)
             _log_denial("preflight", reason, scope, method)
-        if self._observer is not None:
+        if observer is not None:
+            scope = scope or scope_of(environ)
             _run(
-                self._observer.preflight(
-                    self, scope, origin, 1, method, checked, private_network, reason
-                )
+                observer.preflight(self, scope, origin, 1, method, checked, private_network, reason)
             )
         if status != 204:
             # RFC 9110 §8.6: a 204 has no content, every other status says its length.
@@ -345,12 +355,13 @@ def _error(
 class _Body:
     """The app's response iterable, streamed chunk by chunk; ``close()`` is always passed on.
 
-    An exception before the first chunk (a generator app calls ``start_response`` lazily)
-    becomes a 500 with the CORS headers, as in the ASGI edge; after it, the headers are sent
-    and the exception goes to the server.
+    An exception before the first non-empty chunk (a generator app calls ``start_response``
+    lazily) becomes a 500 with the CORS headers, as in the ASGI edge; after it, the headers
+    are sent and the exception goes to the server. Past the first chunk the app's iterator is
+    delegated to with ``yield from``: no Python frame per chunk.
     """
 
-    __slots__ = ("_cors", "_iterable", "_iterator", "_sent", "_start_response", "_started", "_vary")
+    __slots__ = ("_cors", "_iterable", "_start_response", "_started", "_vary")
 
     def __init__(
         self,
@@ -361,35 +372,31 @@ class _Body:
         started: Callable[[], bool],
     ) -> None:
         self._iterable = iterable
-        self._iterator: Iterator[bytes] | None = None
         self._start_response = start_response
         self._cors = cors
         self._vary = vary
         self._started = started
-        self._sent = False
 
-    def __iter__(self) -> _Body:
-        return self
+    def __iter__(self) -> Iterator[bytes]:
+        return self._stream()
 
-    def __next__(self) -> bytes:
-        if self._iterator is None:
-            self._iterator = iter(self._iterable)
-        if self._sent:
-            return next(self._iterator)
+    def _stream(self) -> Iterator[bytes]:
         try:
-            chunk = next(self._iterator)
-        except StopIteration:
-            raise
+            iterator = iter(self._iterable)
+            while True:
+                chunk = next(iterator, None)
+                if chunk is None:
+                    return
+                if chunk:
+                    break
+                yield chunk
         except Exception:
             logger.exception("crossorigin: the WSGI application raised; answered 500")
-            self._sent = True
-            self._iterator = iter(
-                _error(self._start_response, self._cors, self._vary, sys.exc_info())
-            )
-            return next(self._iterator)
-        if chunk:
-            self._sent = True
-        return chunk
+            exc_info = sys.exc_info() if self._started() else None
+            yield from _error(self._start_response, self._cors, self._vary, exc_info)
+            return
+        yield chunk
+        yield from iterator
 
     def close(self) -> None:
         close = getattr(self._iterable, "close", None)
