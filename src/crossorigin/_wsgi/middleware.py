@@ -31,7 +31,7 @@ from crossorigin._grammar.origins import MAX_ORIGIN
 from crossorigin._policy import policy as p
 from crossorigin._policy.live import LivePolicy, resolve
 from crossorigin._policy.policy import Header, Policy
-from crossorigin._policy.protect import DENIED_BODY, DENIED_HEADERS, SAFE_METHODS, evaluate_write
+from crossorigin._policy.protect import CROSS_ORIGIN, SAFE_METHODS, evaluate_write
 from crossorigin._types import Scope
 
 logger = logging.getLogger("crossorigin")
@@ -59,6 +59,12 @@ _FACTS = (
 )
 _LOG_LIMIT = 200
 _DEBUG = logging.DEBUG
+# The write protection's refusal, as the ASGI guard sends it (crossorigin._asgi.guards).
+_DENIED_BODY = b"Forbidden: cross-origin request"
+_DENIED_HEADERS = [
+    ("content-type", "text/plain; charset=utf-8"),
+    ("content-length", str(len(_DENIED_BODY))),
+]
 
 
 class _Suspended(Exception):
@@ -73,6 +79,21 @@ def _run(coroutine: Coroutine[Any, Any, _T]) -> _T:
         return done.value  # type: ignore[no-any-return]
     coroutine.close()
     raise _Suspended
+
+
+def _suspended() -> None:
+    logger.error(
+        "crossorigin: allow_origin_predicate awaited I/O, which a WSGI worker cannot do;"
+        " origin denied"
+    )
+
+
+def _observe(coroutine: Coroutine[Any, Any, None]) -> None:
+    """Report to the observer; a shadow predicate that waits is logged, never raised."""
+    try:
+        _run(coroutine)
+    except _Suspended:
+        _suspended()
 
 
 def _status_line(status: int) -> str:
@@ -189,19 +210,12 @@ class CORSMiddleware:
         """The active configuration (a :class:`RoutePolicies` when policies are per path)."""
         return self.live.current
 
-    async def _check_origin(self, policy: Policy, origin: bytes, count: int, scope: Scope) -> str:
-        # Called by the shared write protection and observer; never waits (see the module doc).
-        return self.check_origin(policy, origin, count, scope)
-
     def check_origin(self, policy: Policy, origin: bytes, count: int, scope: Scope) -> str:
         """Reason code for *origin* under *policy*, synchronously."""
         try:
-            return _run(p.check_origin(policy, origin, count, scope))
+            return _run(policy.origin_reason(origin, count, scope))
         except _Suspended:
-            logger.error(
-                "crossorigin: allow_origin_predicate awaited I/O, which a WSGI worker cannot do;"
-                " origin denied"
-            )
+            _suspended()
             return p.ORIGIN_NOT_ALLOWED
 
     def __call__(self, environ: WSGIEnviron, start_response: StartResponse) -> Iterable[bytes]:
@@ -220,17 +234,19 @@ class CORSMiddleware:
         method = environ.get("REQUEST_METHOD", "GET")
         if (policy.protection is not None or observer is not None) and method not in SAFE_METHODS:
             scope = scope or scope_of(environ)
-            allowed, reason = _run(evaluate_write(self, policy, scope))
+            try:
+                allowed, reason = _run(evaluate_write(policy, scope))
+            except _Suspended:
+                _suspended()
+                allowed, reason = False, CROSS_ORIGIN
             if observer is not None:
-                _run(
-                    observer.protection(
-                        self, "write-protection", scope, allowed, reason, evaluate_write
-                    )
+                _observe(
+                    observer.protection("write-protection", scope, allowed, reason, evaluate_write)
                 )
             if not allowed:
                 _log_denial("write-protection", reason, scope)
-                start_response("403 Forbidden", _text(DENIED_HEADERS))
-                return [DENIED_BODY]
+                start_response("403 Forbidden", list(_DENIED_HEADERS))
+                return [_DENIED_BODY]
         origin_text = environ.get("HTTP_ORIGIN")
         origin = None if origin_text is None else origin_text.encode("latin-1")
         cors: tuple[Header, ...]
@@ -255,7 +271,7 @@ class CORSMiddleware:
                 cors = ()
                 _log_denial("actual", reason, scope)
         if observer is not None and origin is not None:
-            _run(observer.actual(self, policy, scope or scope_of(environ), bool(cors)))
+            _observe(observer.actual(policy, scope or scope_of(environ), bool(cors)))
         return self._call_app(environ, start_response, cors, policy.vary)
 
     def _preflight(
@@ -296,9 +312,7 @@ class CORSMiddleware:
             _log_denial("preflight", reason, scope, method)
         if observer is not None:
             scope = scope or scope_of(environ)
-            _run(
-                observer.preflight(self, scope, origin, 1, method, checked, private_network, reason)
-            )
+            _observe(observer.preflight(scope, origin, 1, method, checked, private_network, reason))
         if status != 204:
             # RFC 9110 §8.6: a 204 has no content, every other status says its length.
             headers.append((b"content-length", b"0"))
