@@ -332,3 +332,37 @@ def test_file_wrapper_result_passed_through() -> None:
     app = CORSMiddleware(app_, config=CONFIG)
     result = app({**environ(origin=ORIGIN), "wsgi.file_wrapper": FileWrapper}, Recorder())
     assert result is result_holder[0]
+
+
+def test_live_reconfiguration_applies_to_the_next_request() -> None:
+    from crossorigin import LivePolicy
+
+    live = LivePolicy(CONFIG)
+    app = CORSMiddleware(respond(), live=live)
+    start = Recorder()
+    consume(app(environ(origin="https://new.example"), start))
+    assert start.headers == [("Content-Type", "text/plain"), ("Vary", "Origin")]
+    assert live.reconfigure(CONFIG.replace(allow_origins=["https://new.example"]))
+    start = Recorder()
+    consume(app(environ(origin="https://new.example"), start))
+    assert ("access-control-allow-origin", "https://new.example") in start.headers
+
+
+def test_predicate_awaiting_io_is_denied_and_logged(caplog: pytest.LogCaptureFixture) -> None:
+    """A sync predicate returning an awaitable that really waits cannot run in a WSGI worker."""
+    class Waits:
+        def __await__(self) -> Any:
+            yield "waiting on a socket"  # what an awaited I/O future does
+            return True
+
+    def predicate(origin: str, scope: Any) -> Any:
+        return Waits()
+
+    app = CORSMiddleware(respond(), allow_origins=[], allow_origin_predicate=predicate)
+    start = Recorder()
+    consume(app(environ(origin="https://tenant.example"), start))
+    assert start.headers == [("Content-Type", "text/plain"), ("Vary", "Origin")]
+    messages = [r.getMessage() for r in caplog.records if r.name == "crossorigin"]
+    assert messages == [
+        "crossorigin: allow_origin_predicate awaited I/O, which a WSGI worker cannot do; origin denied"
+    ]
