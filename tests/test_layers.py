@@ -73,9 +73,7 @@ def module_name(path: Path, root: Path) -> tuple[str, bool]:
     return ".".join(parts), False
 
 
-def imports_of(
-    name: str, is_package: bool, source: str, modules: Iterable[str]
-) -> set[str]:
+def imports_of(name: str, is_package: bool, source: str, modules: Iterable[str]) -> set[str]:
     """Every module of the package that the module *name* imports, wherever the import is.
 
     ``from crossorigin._grammar import headers`` imports ``crossorigin._grammar.headers`` when

@@ -14,6 +14,7 @@ from importlib import import_module
 # subcommand -> (module, function taking argv and returning an exit code, extra)
 _COMMANDS: dict[str, tuple[str, str, str]] = {
     "demo": ("crossorigin._cli.demo", "main", "demo"),
+    "lab": ("crossorigin._cli.demo", "lab_main", "demo"),
     "check": ("crossorigin._cli.commands", "check_main", "cli"),
     "scan": ("crossorigin._cli.commands", "scan_main", "cli"),
 }
@@ -22,6 +23,7 @@ _USAGE = """usage: crossorigin <command> [options]
 
 commands:
   demo    run the two-origin demo (page and API on loopback)
+  lab     edit a CORS policy live and send real requests from real origins
   check   explain whether a browser would allow a cross-origin request to a URL
   scan    audit a URL's CORS policy with attack origins
 
