@@ -58,6 +58,9 @@ PERMITTED = {
     # ``crossorigin.check`` and ``crossorigin.Report`` need httpx (the [cli] extra): the public
     # package exports them lazily from the CLI's core, in ``__getattr__`` and for type checkers.
     ("crossorigin", "crossorigin._cli.check"),
+    # The WSGI edge reports to the same observer and emits the same Decision records as the
+    # ASGI edge; that module never touches ``send`` (it belongs below both edges).
+    ("crossorigin._wsgi.middleware", "crossorigin._asgi.decisions"),
 }
 """The only imports allowed against the table: (importer, imported module)."""
 
