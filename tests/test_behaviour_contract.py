@@ -11,8 +11,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 CONTRACT = (ROOT / "docs" / "behaviour.md").read_text(encoding="utf-8")
 RULES = [int(n) for n in re.findall(r"^- \*\*B(\d+)\. ", CONTRACT, re.M)]
-PROSE = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-CITING = [*PROSE, *sorted(ROOT.glob("src/**/*.py")), *sorted(ROOT.glob("tests/**/*.py"))]
+PROSE = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs").glob("*.md"))]
+CITING = [
+    *PROSE,
+    *sorted(ROOT.glob("src/**/*.py")),
+    *sorted(ROOT.glob("tests/**/*.py")),
+    *sorted(ROOT.glob("bench/*.py")),
+]
 # Citations a reader cannot open: the project's contract replaced them.
 UNREACHABLE = re.compile(r"conformance (C\d|items? \d|\d\.\d)|house rules? \d|\bissues? #?\d", re.I)
 
