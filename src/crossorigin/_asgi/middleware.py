@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Awaitable
 from types import FrameType
 from typing import Any
 
@@ -32,6 +33,7 @@ logger = logging.getLogger("crossorigin")
 _debug_enabled = logger.isEnabledFor  # bound once: checked on every denial
 _DEBUG = logging.DEBUG
 
+_merge = h.merge_response_headers  # bound once: called on every response
 _ERROR_BODY = b"Internal Server Error"
 _ERROR_HEADERS = (
     (b"content-type", b"text/plain; charset=utf-8"),
@@ -172,14 +174,14 @@ class CORSMiddleware:
         vary = policy.vary
         started = False
 
-        async def send_with_cors(message: Message) -> None:
+        def send_with_cors(message: Message) -> Awaitable[None]:
+            # A plain function returning send's awaitable: no coroutine of its own per message.
             nonlocal started
-            if message["type"] == "http.response.start":
+            # Once started, the body messages skip the type lookup: the start comes first.
+            if not started and message["type"] == "http.response.start":
                 started = True
-                message["headers"] = h.merge_response_headers(
-                    message.get("headers", ()), cors, vary
-                )
-            await send(message)
+                message["headers"] = _merge(message.get("headers", ()), cors, vary)
+            return send(message)
 
         try:
             await self.app(scope, receive, send_with_cors)

@@ -174,7 +174,8 @@ def merge_response_headers(
             out.append((VARY, vary))
         else:
             _merge_vary(out, vary_at, vary)
-    out.extend(cors)
+    if cors:  # empty for a denied origin
+        out.extend(cors)
     return out
 
 
