@@ -208,6 +208,8 @@ class CORSMiddleware:
         acrh: list[bytes] = []
         acrh_bytes = 0
         private_network = False
+        # One pass reads Origin together with the preflight's own headers (a second pass would
+        # cost ~10 % of a preflight); it counts Origin lines exactly as origin_lines does.
         # Literal names (not module constants) keep this per-header loop free of lookups.
         for name, value in scope["headers"]:
             if name == b"origin":

@@ -29,7 +29,7 @@ from crossorigin._policy.reasons import (
     ORIGIN_MULTIPLE,
     ORIGIN_NOT_ALLOWED,
     ORIGIN_NULL,
-    Reason,
+    ReasonCode,
 )
 from crossorigin._types import OriginPredicate, Scope
 
@@ -41,7 +41,7 @@ _PREFLIGHT_VARY = b"Origin, Access-Control-Request-Method, Access-Control-Reques
 _TRUE = b"true"
 
 
-def denial_reason(origin: bytes, count: int) -> Reason:
+def denial_reason(origin: bytes, count: int) -> ReasonCode:
     """Reason code for an origin that no rule allowed: several lines, ``null``, malformed, or
     merely not listed. Only logs and decision records need the distinction."""
     if count > 1:
@@ -76,7 +76,7 @@ class PreflightAnswer(NamedTuple):
 
     status: int
     headers: list[Header]
-    reason: Reason
+    reason: ReasonCode
 
 
 PREFLIGHT_CACHE_SIZE = 256
@@ -179,7 +179,7 @@ class Policy:
     def _public_allows(self, origin: bytes) -> bool:
         return origin == b"null" or parse_origin(origin) is not None
 
-    async def origin_reason(self, origin: bytes, count: int, scope: Scope) -> Reason:
+    async def origin_reason(self, origin: bytes, count: int, scope: Scope) -> ReasonCode:
         """Reason code for *origin* (sent on *count* lines): :data:`ALLOWED` or why not.
 
         The origin decision: the static rules (``*``, exact origins, patterns, the regex), then
@@ -233,7 +233,7 @@ class Policy:
         self,
         origin: bytes,
         allowed: bool,
-        origin_reason: Reason,
+        origin_reason: ReasonCode,
         method: bytes,
         acrh: list[bytes],
         private_network: bool,
@@ -249,7 +249,7 @@ class Policy:
         method_header = self._method_header(method)
         if method_header is None:
             invalid = TOKEN.fullmatch(method) is None
-            reason: Reason = METHOD_INVALID if invalid else METHOD_NOT_ALLOWED
+            reason: ReasonCode = METHOD_INVALID if invalid else METHOD_NOT_ALLOWED
             return self._fail(reason, [acao, *self._acac])
         headers = [acao]
         if method_header:
@@ -270,7 +270,7 @@ class Policy:
         headers.append(self.preflight_vary)
         return PreflightAnswer(self._status, headers, ALLOWED)
 
-    def _fail(self, reason: Reason, debug_headers: list[Header]) -> PreflightAnswer:
+    def _fail(self, reason: ReasonCode, debug_headers: list[Header]) -> PreflightAnswer:
         # Debug mode (behaviour.md B26): answer 2xx with the headers that *are* allowed, so
         # the browser's console names the missing method or header.
         if self._debug:
@@ -289,7 +289,7 @@ class Policy:
             return (h.ACAM, b"*" if self._acam_star else method)
         return None
 
-    def _names_header(self, lines: list[bytes]) -> tuple[Header | None, Reason]:
+    def _names_header(self, lines: list[bytes]) -> tuple[Header | None, ReasonCode]:
         """The ACAH header (``None`` when the list is empty) and a reason code."""
         names = h.split_acrh(lines)
         if names is None:

@@ -33,14 +33,14 @@ from crossorigin._policy.reasons import (
     NO_ORIGIN,
     SAME_ORIGIN,
     USER_INITIATED,
-    Reason,
+    ReasonCode,
 )
 from crossorigin._types import Scope
 
 SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 """Methods never checked: safe methods must not change state (RFC 9110 §9.2.1)."""
 
-Admission = tuple[bool, Reason]
+Admission = tuple[bool, ReasonCode]
 """Whether a protected request may reach the app, and the reason code."""
 Evaluate = Callable[[Policy, Scope], Awaitable[Admission]]
 

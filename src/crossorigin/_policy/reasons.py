@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final, Literal
 
-Reason = Literal[
+ReasonCode = Literal[
     "allowed",
     "no_origin",
     "origin_not_allowed",

@@ -35,7 +35,7 @@ from crossorigin._policy import reasons as r
 from crossorigin._policy.live import LivePolicy, resolve
 from crossorigin._policy.policy import Header, Policy
 from crossorigin._policy.protect import SAFE_METHODS, write_admission
-from crossorigin._policy.reasons import Reason
+from crossorigin._policy.reasons import ReasonCode
 from crossorigin._types import Scope
 
 logger = logging.getLogger("crossorigin")
@@ -213,7 +213,7 @@ class CORSMiddleware:
         """The active configuration (a :class:`RoutePolicies` when policies are per path)."""
         return self.live.current
 
-    def _origin_reason(self, policy: Policy, origin: bytes, count: int, scope: Scope) -> Reason:
+    def _origin_reason(self, policy: Policy, origin: bytes, count: int, scope: Scope) -> ReasonCode:
         """Reason code for *origin* under *policy*, synchronously."""
         try:
             return _run(policy.origin_reason(origin, count, scope))
