@@ -250,7 +250,7 @@ class Policy:
         if method_header is None:
             invalid = TOKEN.fullmatch(method) is None
             reason: ReasonCode = METHOD_INVALID if invalid else METHOD_NOT_ALLOWED
-            return self._fail(reason, [acao, *self._acac])
+            return self._refusal(reason, [acao, *self._acac])
         headers = [acao]
         if method_header:
             headers.append(method_header)
@@ -259,9 +259,9 @@ class Policy:
             if reason != ALLOWED:
                 debug_headers = [*headers, *self._acac]
                 if reason == HEADER_NOT_ALLOWED:
-                    debug_headers.append(self._configured_names())
+                    debug_headers.append(self._configured_names_header())
                     debug_headers.extend(self._max_age)
-                return self._fail(reason, debug_headers)
+                return self._refusal(reason, debug_headers)
             if names_header is not None:
                 headers.append(names_header)
         headers.extend(self._preflight_tail)
@@ -270,7 +270,7 @@ class Policy:
         headers.append(self.preflight_vary)
         return PreflightAnswer(self._status, headers, ALLOWED)
 
-    def _fail(self, reason: ReasonCode, debug_headers: list[Header]) -> PreflightAnswer:
+    def _refusal(self, reason: ReasonCode, debug_headers: list[Header]) -> PreflightAnswer:
         # Debug mode (behaviour.md B26): answer 2xx with the headers that *are* allowed, so
         # the browser's console names the missing method or header.
         if self._debug:
@@ -306,7 +306,7 @@ class Policy:
         # (https://fetch.spec.whatwg.org/#cors-non-wildcard-request-header-name), behaviour.md B20.
         return (h.ACAH, b",".join(names)), ALLOWED
 
-    def _configured_names(self) -> Header:
+    def _configured_names_header(self) -> Header:
         names = [n for n in self.config.allow_headers if n != "*"]
         return (h.ACAH, ",".join(names).encode("ascii"))
 

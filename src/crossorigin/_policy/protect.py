@@ -45,7 +45,7 @@ Admission = tuple[bool, ReasonCode]
 Evaluate = Callable[[Policy, Scope], Awaitable[Admission]]
 
 
-def _same_origin(origin: bytes, host: bytes | None, public: bytes | None) -> bool:
+def _is_same_origin(origin: bytes, host: bytes | None, public: bytes | None) -> bool:
     """Whether *origin* is this server's own origin: ``public_origin``, else ``Host``.
 
     Without ``public_origin`` the host and port are compared and the scheme is not, as in Go:
@@ -66,7 +66,7 @@ def _same_origin(origin: bytes, host: bytes | None, public: bytes | None) -> boo
     return text == expected
 
 
-async def _trusted(policy: Policy, origin: bytes, count: int, scope: Scope) -> bool:
+async def _is_trusted(policy: Policy, origin: bytes, count: int, scope: Scope) -> bool:
     # '*' lets any page read public responses without credentials; it vouches for no site, so
     # it never lets a cross-origin write or WebSocket through (docs/security.md).
     if policy.public:
@@ -106,7 +106,7 @@ async def write_admission(policy: Policy, scope: Scope) -> Admission:
         if sites == 1 and site == b"none":
             return True, USER_INITIATED
         # same-site, cross-site, several lines or a value no browser sends.
-        if origin is not None and await _trusted(policy, origin, origins, scope):
+        if origin is not None and await _is_trusted(policy, origin, origins, scope):
             return True, ALLOWED
         return False, CROSS_SITE
     # No Sec-Fetch-Site: an older browser or not a browser. Browsers send Origin with every
@@ -114,9 +114,9 @@ async def write_admission(policy: Policy, scope: Scope) -> Admission:
     # client that carries no victim's cookies.
     if origin is None:
         return True, NO_ORIGIN
-    if origins == 1 and _same_origin(origin, host, protection.public_origin):
+    if origins == 1 and _is_same_origin(origin, host, protection.public_origin):
         return True, SAME_ORIGIN
-    if await _trusted(policy, origin, origins, scope):
+    if await _is_trusted(policy, origin, origins, scope):
         return True, ALLOWED
     return False, CROSS_ORIGIN
 
@@ -137,8 +137,8 @@ async def websocket_admission(policy: Policy, scope: Scope) -> Admission:
     _, _, host = _fetch_site_and_host(scope)
     if origin is None:
         return True, NO_ORIGIN
-    if origins == 1 and _same_origin(origin, host, protection.public_origin):
+    if origins == 1 and _is_same_origin(origin, host, protection.public_origin):
         return True, SAME_ORIGIN
-    if await _trusted(policy, origin, origins, scope):
+    if await _is_trusted(policy, origin, origins, scope):
         return True, ALLOWED
     return False, CROSS_ORIGIN
