@@ -12,6 +12,7 @@ from crossorigin._grammar.headers import (
     SAFELISTED_REQUEST,
     is_forbidden_request,
     merge_response_headers,
+    origin_lines,
     split_acrh,
     vary_has,
 )
@@ -214,3 +215,24 @@ def test_merge_returns_a_new_list() -> None:
     cors = [ACAO]
     merge_response_headers(raw, cors, b"Origin")
     assert (raw, cors) == ([(b"vary", b"Accept")], [ACAO])
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        pytest.param([(b"host", b"a")], (None, 0), id="no Origin"),
+        pytest.param([(b"origin", b"https://a.example")], (b"https://a.example", 1), id="one"),
+        pytest.param(
+            [(b"origin", b"https://a.example"), (b"x", b"y"), (b"origin", b"https://b.example")],
+            (b"https://b.example", 2),
+            id="two lines: the last value and the count",
+        ),
+        pytest.param([(b"Origin", b"https://a.example")], (None, 0), id="names are lower-case"),
+        pytest.param([(b"origin", b"")], (b"", 1), id="empty value is still a line"),
+    ],
+)
+def test_origin_lines(
+    headers: list[tuple[bytes, bytes]], expected: tuple[bytes | None, int]
+) -> None:
+    """The one Origin scan: the value of the last line and how many lines there were."""
+    assert origin_lines(headers) == expected
