@@ -19,7 +19,7 @@ from collections.abc import Coroutine, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import IO, Any
 
-from crossorigin._errors import ConfigError
+from crossorigin._errors import ConfigError, ConfigProblem, problem
 from crossorigin._store._backend import StoreUnavailable
 from crossorigin._store._entries import StoreEntry
 from crossorigin._store._store import OriginStore
@@ -157,9 +157,7 @@ def _entry_from_json(line: str, number: int) -> StoreEntry:
     )
 
 
-def _line_problem(number: int, what: str) -> Any:
-    from crossorigin._errors import problem
-
+def _line_problem(number: int, what: str) -> ConfigProblem:
     return problem("import", f"line {number}", "invalid", what)
 
 
@@ -213,7 +211,7 @@ async def _origins(args: argparse.Namespace, store: OriginStore, out: IO[str], e
     if args.action == "import":
         lines = [(n, line) for n, line in enumerate(_read(args.file).splitlines(), 1)]
         parsed: list[StoreEntry] = []
-        problems = []
+        problems: list[ConfigProblem] = []
         for number, line in lines:
             if not line.strip():
                 continue

@@ -49,7 +49,9 @@ REFUSED = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("origin", "kwargs", "messages"), [r[1:] for r in REFUSED], ids=[r[0] for r in REFUSED])
+@pytest.mark.parametrize(
+    ("origin", "kwargs", "messages"), [r[1:] for r in REFUSED], ids=[r[0] for r in REFUSED]
+)
 def test_refused_on_write(origin: object, kwargs: dict[str, object], messages: list[str]) -> None:
     """Every rule refuses its entry with CORSConfig's wording, all problems at once."""
     with pytest.raises(ConfigError) as info:
@@ -69,7 +71,9 @@ ACCEPTED = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("origin", "kwargs", "stored"), [r[1:] for r in ACCEPTED], ids=[r[0] for r in ACCEPTED])
+@pytest.mark.parametrize(
+    ("origin", "kwargs", "stored"), [r[1:] for r in ACCEPTED], ids=[r[0] for r in ACCEPTED]
+)
 def test_accepted_on_write(origin: str, kwargs: dict[str, object], stored: str) -> None:
     entry = new_entry(origin, now=NOW, **kwargs)  # type: ignore[arg-type]
     assert entry.origin == stored
@@ -156,9 +160,12 @@ def test_stored_origins_join_only_policies_that_opt_in() -> None:
     assert not other.matcher.matches(STORED.encode())
     assert taking.allowed_reason(STORED.encode()) == ALLOWED_BY_STORE
     assert taking.allowed_reason(STATIC.encode()) == ALLOWED
-    assert dict(other.preflight(STATIC.encode(), True, ALLOWED, b"GET", [], False).headers)[
-        b"access-control-max-age"
-    ] == b"600"
+    assert (
+        dict(other.preflight(STATIC.encode(), True, ALLOWED, b"GET", [], False).headers)[
+            b"access-control-max-age"
+        ]
+        == b"600"
+    )
 
 
 CONFIG_DOC = '{"allow_origins": ["https://app.example"], "allow_credentials": true}'
@@ -195,7 +202,9 @@ BAD_DOCS = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("text", "messages"), [r[1:] for r in BAD_DOCS], ids=[r[0] for r in BAD_DOCS])
+@pytest.mark.parametrize(
+    ("text", "messages"), [r[1:] for r in BAD_DOCS], ids=[r[0] for r in BAD_DOCS]
+)
 def test_bad_documents_report_every_problem(text: str, messages: list[str]) -> None:
     with pytest.raises(ConfigError) as info:
         parse_document(text)
@@ -223,4 +232,6 @@ def test_bad_sqlite_urls(url: str) -> None:
 
 def test_passwords_are_redacted() -> None:
     assert redact("redis://user:s3cret@host:6379/0") == "redis://user:***@host:6379/0"
-    assert redact("postgresql://u:p@h/db?sslmode=require") == "postgresql://u:***@h/db?sslmode=require"
+    assert (
+        redact("postgresql://u:p@h/db?sslmode=require") == "postgresql://u:***@h/db?sslmode=require"
+    )

@@ -69,6 +69,7 @@ def parse_document(text: str | bytes) -> Source:
         raise ConfigError(
             [problem("document", None, "invalid", f"is not valid JSON: {exc}")]
         ) from None
+    source: Source | None
     if isinstance(data, dict) and "routes" in data:
         source = _table(data, problems)
     else:

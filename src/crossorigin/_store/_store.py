@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
 
 from crossorigin._config import CORSConfig
-from crossorigin._errors import ConfigError
+from crossorigin._errors import ConfigError, ConfigProblem
 from crossorigin._routing import RoutePolicies
 from crossorigin._store._backend import Backend, StoreUnavailable, Write, open_backend
 from crossorigin._store._document import dump_document, parse_document
@@ -198,7 +198,7 @@ class OriginStore:
         each prefixed with its position, and nothing is written.
         """
         checked: list[StoreEntry] = []
-        problems = []
+        problems: list[ConfigProblem] = []
         for index, entry in enumerate(entries):
             try:
                 checked.append(
@@ -225,6 +225,11 @@ class OriginStore:
         changes += [Write("put", e) for e in checked]
         await self._write(changes)
         return len(checked)
+
+    async def create(self) -> int:
+        """Create the store if it does not exist (writes create it too); returns its version."""
+        version, _ = await self._write([])
+        return version
 
     async def remove(self, origin: str) -> bool:
         """Stop allowing *origin*; ``False`` when the store did not hold it."""
@@ -435,7 +440,11 @@ class OriginStore:
         if self._stopping:
             return
         why = "cancelled" if task.cancelled() else repr(task.exception())
-        self._fault(StoreUnavailable(f"the watcher task stopped unexpectedly ({why})"))
+        self._fault(
+            StoreUnavailable(
+                f"origin store {self.backend.url}: the watcher task stopped unexpectedly ({why})"
+            )
+        )
         delay = self._backoff()
         logger.warning("crossorigin: origin store %s: restarting the watcher in %.1f s",
                        self.backend.url, delay)  # fmt: skip
@@ -461,7 +470,7 @@ class OriginStore:
         await self.backend.close()
 
     def _backoff(self) -> float:
-        base = min(self.poll_interval * 2 ** min(self._failures, 10), MAX_BACKOFF)
+        base: float = min(self.poll_interval * 2.0 ** min(self._failures, 10), MAX_BACKOFF)
         return base * random.uniform(0.8, 1.2)
 
     def _fault(self, exc: BaseException) -> None:
@@ -477,8 +486,9 @@ class OriginStore:
             if snap is None
             else f"serving the last good snapshot (version {snap.version}, {snap.size} origins)"
         )
-        logger.warning("crossorigin: origin store %s: %s; %s, retrying with backoff",
-                       self.backend.url, reason, kept)  # fmt: skip
+        if not isinstance(exc, StoreUnavailable):
+            reason = f"origin store {self.backend.url}: {reason}"
+        logger.warning("crossorigin: %s; %s, retrying with backoff", reason, kept)
 
     def _recovered(self) -> None:
         self._failures = 0
