@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from crossorigin import ConfigError, CORSConfig, RoutePolicies
-from crossorigin._policy import ALLOWED, ALLOWED_BY_STORE, Policy, capped_max_age
+from crossorigin._policy.policy import ALLOWED, ALLOWED_BY_STORE, Policy, capped_max_age
 from crossorigin._store._backend import redact
 from crossorigin._store._document import dump_document, parse_document
 from crossorigin._store._entries import StoreEntry, compile_snapshot, new_entry

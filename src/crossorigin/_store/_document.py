@@ -21,9 +21,9 @@ import json
 import re
 from typing import Any
 
-from crossorigin._config import CORSConfig
+from crossorigin._config.config import CORSConfig
+from crossorigin._config.routes import RoutePolicies
 from crossorigin._errors import ConfigError, ConfigProblem, problem
-from crossorigin._routing import RoutePolicies
 
 Source = CORSConfig | RoutePolicies
 _FIELDS = frozenset(f.name for f in dataclasses.fields(CORSConfig)) - {"allow_origin_predicate"}

@@ -15,11 +15,11 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
-from crossorigin import _validate
+from crossorigin._config import validate as _validate
 from crossorigin._errors import ConfigError, ConfigProblem, problem
-from crossorigin._matcher import OriginMatcher
-from crossorigin._origins import MAX_ORIGIN, OriginPattern, PatternError, parse_pattern
-from crossorigin._policy import StoredOrigins
+from crossorigin._grammar.matcher import OriginMatcher
+from crossorigin._grammar.origins import MAX_ORIGIN, OriginPattern, PatternError, parse_pattern
+from crossorigin._policy.policy import StoredOrigins
 
 MAX_TENANT = 200
 """Longest tenant name, in characters."""

@@ -20,9 +20,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
 
-from crossorigin._config import CORSConfig
+from crossorigin._config.config import CORSConfig
+from crossorigin._config.routes import RoutePolicies
 from crossorigin._errors import ConfigError, ConfigProblem
-from crossorigin._routing import RoutePolicies
 from crossorigin._store._backend import Backend, StoreUnavailable, Write, open_backend
 from crossorigin._store._document import dump_document, parse_document
 from crossorigin._store._entries import (
@@ -34,8 +34,8 @@ from crossorigin._store._entries import (
 )
 
 if TYPE_CHECKING:
-    from crossorigin._live import LivePolicy
-    from crossorigin._policy import StoredOrigins
+    from crossorigin._policy.live import LivePolicy
+    from crossorigin._policy.policy import StoredOrigins
 
 logger = logging.getLogger("crossorigin.store")
 
@@ -312,8 +312,8 @@ class OriginStore:
         live._follow(self.stored() or self._empty(), None, self._kick)
 
     def _empty(self) -> StoredOrigins:
-        from crossorigin._matcher import OriginMatcher
-        from crossorigin._policy import StoredOrigins
+        from crossorigin._grammar.matcher import OriginMatcher
+        from crossorigin._policy.policy import StoredOrigins
 
         return StoredOrigins(OriginMatcher((), None), self.max_age, 0)
 

@@ -5,7 +5,7 @@ document that breaks a rule: every problem is printed; a store that cannot be wr
 origin to remove that is not there), 2 usage errors. ``--store`` defaults to the
 ``CROSSORIGIN_STORE`` environment variable.
 
-(Flat module until the CLI becomes the ``_cli/`` package; it then moves there unchanged.)
+
 """
 
 from __future__ import annotations
