@@ -30,6 +30,7 @@ from crossorigin import (
     RoutePolicies,
 )
 from crossorigin._store._backend import StoreUnavailable
+from crossorigin._store._sqlite import SQLiteBackend
 from tests.conftest import cors_headers
 
 pytestmark = pytest.mark.anyio
@@ -464,3 +465,40 @@ async def test_writes_fail_loudly_when_the_store_is_unwritable(tmp_path: Path) -
     (tmp_path / "dir.db").mkdir()
     with pytest.raises(StoreUnavailable, match="cannot be opened"):
         await OriginStore.open(f"sqlite://{tmp_path}/dir.db").add(TENANT)
+
+
+class Announcing(SQLiteBackend):
+    """SQLite with a push channel fed by the test (as Redis pub/sub or LISTEN would be)."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.queue: asyncio.Queue[object] = asyncio.Queue()
+        self.opened = 0
+
+    def changes(self) -> AsyncIterator[None]:
+        self.opened += 1
+        return self._stream()
+
+    async def _stream(self) -> AsyncIterator[None]:
+        while True:
+            item = await self.queue.get()
+            if isinstance(item, Exception):
+                raise item
+            yield None
+
+
+async def test_a_push_channel_wakes_the_watcher_and_a_broken_one_reloads(url: str) -> None:
+    await prepared(url)
+    backend = Announcing(url)
+    store = OriginStore(backend, poll_interval=60)  # the poll would take a minute
+    mw = CORSMiddleware(app, config=CREDENTIALED, origin_store=store)
+    life = Lifespan(mw)
+    await life.startup()
+    await OriginStore.open(url).add(TENANT)
+    await backend.queue.put(None)
+    await until(lambda: store.status().size == 1)
+    await OriginStore.open(url).remove(TENANT)  # announced on a channel that then breaks
+    await backend.queue.put(ConnectionError("gone"))
+    await until(lambda: store.status().size == 0)
+    await until(lambda: backend.opened == 2)
+    await life.shutdown()

@@ -47,6 +47,8 @@ MAX_BACKOFF = 5.0
 """Longest wait between two attempts while the store is unreadable."""
 MAX_AGE = 5
 """Default cap, in seconds, on ``Access-Control-Max-Age`` for policies taking stored origins."""
+STOP_TIMEOUT = 5.0
+"""Longest wait for the watcher to end at shutdown."""
 _LOG_LIMIT = 200
 _MAX_LOGGED_ROWS = 10_000
 
@@ -132,6 +134,7 @@ class OriginStore:
         self._policy_text: str | None = None
         self._policy_version: int | None = None
         self._bad_policy: str | None = None
+        self._reload = False
 
     @classmethod
     def open(
@@ -384,12 +387,13 @@ class OriginStore:
         self._last_refresh = time.time()
         snap = self._snapshot
         now = time.time()
-        if snap is not None and version == snap.version:
+        if snap is not None and version == snap.version and not self._reload:
             if now < snap.next_expiry:
                 return False
             new = await asyncio.to_thread(snap.recompiled, self.max_age, now)
         else:
             raw = await self.backend.load_snapshot()
+            self._reload = False
             new = await asyncio.to_thread(
                 compile_snapshot, raw.version, raw.entries, raw.policy, self.max_age, snap
             )
@@ -465,8 +469,8 @@ class OriginStore:
         task, self._task = self._task, None
         if task is not None and not task.done():
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            # Bounded: a shutdown never hangs on the store.
+            await asyncio.wait({task}, timeout=STOP_TIMEOUT)
         await self.backend.close()
 
     def _backoff(self) -> float:
@@ -475,6 +479,7 @@ class OriginStore:
 
     def _fault(self, exc: BaseException) -> None:
         self._failures += 1
+        self._reload = True  # after an outage, read everything again
         reason = str(exc)[:_LOG_LIMIT] or type(exc).__name__
         if self._outage is not None:
             return
@@ -511,13 +516,47 @@ class OriginStore:
                 self._fault(exc)
         wake = self._wake
         assert wake is not None
+        listener = asyncio.ensure_future(self._listen(wake))
+        try:
+            await self._poll_forever(wake)
+        finally:
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await listener
+
+    async def _listen(self, wake: asyncio.Event) -> None:
+        """Wake the watcher on every change the backend announces (when it can). After the
+        channel breaks, the next poll compares versions, so a change announced while nobody
+        listened is still seen, and reconnecting waits a backoff."""
         while True:
+            stream = self.backend.changes()
+            if stream is None:
+                return
+            try:
+                async for _ in stream:
+                    wake.set()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                logger.debug("crossorigin: origin store %s: push channel broke: %r",
+                             self.backend.url, exc)  # fmt: skip
+            self._reload = True  # never trust a possibly missed stream: read everything
+            wake.set()
+            await asyncio.sleep(self._backoff())
+
+    async def _poll_forever(self, wake: asyncio.Event) -> None:
+        while not self._stopping:
             delay = self.poll_interval if self._outage is None else self._backoff()
             snap = self._snapshot
             if snap is not None:
                 delay = max(0.0, min(delay, snap.next_expiry - time.time()))
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(wake.wait(), delay)
+            # asyncio.wait, not wait_for: Python < 3.12's wait_for can swallow a cancellation
+            # that arrives as the event is set, and shutdown would then wait forever.
+            waiter = asyncio.ensure_future(wake.wait())
+            try:
+                await asyncio.wait({waiter}, timeout=delay)
+            finally:
+                waiter.cancel()
             wake.clear()
             try:
                 await self.refresh()
