@@ -22,6 +22,8 @@ from crossorigin._types import OriginPredicate
 if _TYPE_CHECKING:
     from crossorigin._browser.fetch_types import Verdict
     from crossorigin._cli.check import Report, check
+    from crossorigin._store._entries import StoreEntry
+    from crossorigin._store._store import OriginStore, StoreStatus
 
 __all__ = [
     "CORSConfig",
@@ -32,8 +34,11 @@ __all__ = [
     "DecisionHook",
     "LivePolicy",
     "OriginPredicate",
+    "OriginStore",
     "Report",
     "RoutePolicies",
+    "StoreEntry",
+    "StoreStatus",
     "Verdict",
     "check",
 ]
@@ -44,6 +49,9 @@ for _public in (
 ):  # fmt: skip
     _public.__module__ = "crossorigin"
 del _public
+
+
+_STORE = frozenset({"OriginStore", "StoreEntry", "StoreStatus"})
 
 
 def __getattr__(name: str) -> _Any:
@@ -58,6 +66,13 @@ def __getattr__(name: str) -> _Any:
 
         Verdict.__module__ = "crossorigin"
         return Verdict
+    if name in _STORE:
+        # The store needs asyncio and sqlite3: loaded when first named, not with the middleware.
+        from crossorigin._store import _entries, _store
+
+        value = getattr(_store if hasattr(_store, name) else _entries, name)
+        value.__module__ = "crossorigin"
+        return value
     if name in {"check", "Report"}:
         # They need httpx, which only the [cli] extra installs.
         from crossorigin._cli import check as _check

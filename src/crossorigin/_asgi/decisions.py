@@ -131,7 +131,7 @@ class Observer:
         origin, count = _origin_of(scope)
         if origin is None:
             return  # not a CORS request: no decision was made
-        reason = p.ALLOWED if allowed else p.why_denied(origin, count)
+        reason = policy.allowed_reason(origin) if allowed else p.why_denied(origin, count)
         active = Decision("actual", allowed, reason, _text(origin), scope["method"], scope["path"])
         self.emit(active)
         if self.shadow is not None:
@@ -153,9 +153,14 @@ class Observer:
         reason: str,
     ) -> None:
         """A preflight answered with *reason*; ``acrh=None`` when it was too large to read."""
+        allowed = reason == p.ALLOWED
+        if allowed:
+            policy = mw.select(scope)
+            if policy is not None:
+                reason = policy.allowed_reason(origin)
         active = Decision(
             "preflight",
-            reason == p.ALLOWED,
+            allowed,
             reason,
             _text(origin),
             method.decode("latin-1"),
@@ -185,6 +190,10 @@ class Observer:
     ) -> None:
         """A write-protection or WebSocket verdict (``reason`` is ``disabled`` when off)."""
         origin, _ = _origin_of(scope)
+        if reason == p.ALLOWED and origin is not None:
+            policy = mw.select(scope)
+            if policy is not None:
+                reason = policy.allowed_reason(origin)
         active = Decision(
             kind, allowed, reason, _text(origin), scope.get("method", "GET"), scope["path"]
         )

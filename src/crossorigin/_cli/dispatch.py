@@ -16,6 +16,8 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "demo": ("crossorigin._cli.demo", "main", "demo"),
     "check": ("crossorigin._cli.commands", "check_main", "cli"),
     "scan": ("crossorigin._cli.commands", "scan_main", "cli"),
+    "origins": ("crossorigin._cli.origins", "origins_main", "cli"),
+    "policy": ("crossorigin._cli.origins", "policy_main", "cli"),
 }
 
 _USAGE = """usage: crossorigin <command> [options]
@@ -24,6 +26,8 @@ commands:
   demo    run the two-origin demo (page and API on loopback)
   check   explain whether a browser would allow a cross-origin request to a URL
   scan    audit a URL's CORS policy with attack origins
+  origins add, remove, list, import or export an origin store's origins
+  policy  push a whole policy document to an origin store
 
 Run 'crossorigin <command> --help' for a command's options."""
 

@@ -6,7 +6,7 @@ Tables (created when missing, in the URL's database and default schema)::
                          expires double precision, added double precision)
     crossorigin_state   (id int primary key check (id = 1), version bigint, policy text)
 
-Every write is one transaction: the change, ``version = version + 1`` and ``pg_notify``. PostgreSQL
+Every write is one transaction: the changes, ``version = version + 1`` and ``pg_notify``. PostgreSQL
 delivers a notification only when its transaction commits, so listeners never hear of a change
 they cannot read yet, and a rolled-back write announces nothing. Whole-store reads run in one
 ``REPEATABLE READ`` transaction, so the version describes exactly the rows read with it.
@@ -20,19 +20,20 @@ through the URL (``?sslmode=verify-full``); credentials come from the URL or lib
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from crossorigin._store._backend import StoreBackend, StoredOrigin, StoreUnavailableError, redact
+from crossorigin._store._backend import Backend, RawSnapshot, StoreUnavailable, Write, redact
+from crossorigin._store._entries import StoreEntry, to_epoch
+from crossorigin._store._sqlite import _flag, _moment
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
 
-_CHANNEL = "crossorigin_changes"
-_TIMEOUT = 2
-"""Seconds for a connect or a statement before it counts as an outage."""
+CHANNEL = "crossorigin_changes"
+TIMEOUT = 2
+"""Seconds for a connect or a statement before the store counts as unavailable."""
 
 _SCHEMA = """
 create table if not exists crossorigin_origins (
@@ -40,7 +41,9 @@ create table if not exists crossorigin_origins (
     tenant text,
     note text,
     expires double precision,
-    added double precision not null
+    added double precision,
+    insecure smallint not null default 0,
+    public_suffix smallint not null default 0
 );
 create table if not exists crossorigin_state (
     id int primary key check (id = 1),
@@ -49,29 +52,36 @@ create table if not exists crossorigin_state (
 );
 insert into crossorigin_state (id, version) values (1, 0) on conflict (id) do nothing;
 """
+_COLUMNS = "origin, tenant, note, expires, added, insecure, public_suffix"
 
 
-class PostgresBackend(StoreBackend):
-    """An origin store kept in PostgreSQL (``postgresql://`` or ``postgres://``), via psycopg 3."""
+def _entry(row: tuple[Any, ...]) -> StoreEntry:
+    origin, tenant, note, expires, added, insecure, public_suffix = row
+    return StoreEntry(origin, tenant, note, _moment(expires), _moment(added),
+                      _flag(insecure), _flag(public_suffix))  # fmt: skip
+
+
+class PostgresBackend(Backend):
+    """Origin-store rows in PostgreSQL (``postgresql://`` or ``postgres://``), via psycopg 3."""
 
     def __init__(self, url: str) -> None:
         self._url = url
-        self.redacted_url = redact(url)
+        self.url = redact(url)
         self._conn: AsyncConnection[Any] | None = None
         self._lock = asyncio.Lock()
+        self._schema_ready = False
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
-        """psycopg's errors as :class:`StoreUnavailableError` (libpq never prints a password)."""
+        """psycopg's errors as :class:`StoreUnavailable` (libpq never prints a password)."""
         import psycopg
 
         try:
             yield
         except (psycopg.Error, OSError, TimeoutError) as error:
-            reason = (
-                str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            )
-            raise StoreUnavailableError(self.redacted_url, reason) from error
+            text = str(error).strip()
+            reason = text.splitlines()[0] if text else type(error).__name__
+            raise StoreUnavailable(f"origin store {self.url} is unavailable: {reason}") from None
 
     async def _connect(self, *, autocommit: bool = False) -> AsyncConnection[Any]:
         try:
@@ -84,115 +94,82 @@ class PostgresBackend(StoreBackend):
         return await psycopg.AsyncConnection.connect(
             self._url,
             autocommit=autocommit,
-            connect_timeout=_TIMEOUT,
-            options=f"-c statement_timeout={_TIMEOUT * 1000}",
+            connect_timeout=TIMEOUT,
+            options=f"-c statement_timeout={TIMEOUT * 1000}",
             application_name="crossorigin",
         )
 
-    async def _connection(self) -> AsyncConnection[Any]:
-        conn = self._conn
-        if conn is None or conn.closed or conn.broken:
-            self._conn = conn = await self._connect()
-        return conn
-
-    async def open(self) -> None:
+    async def _run(self, work: Any, *, create: bool = False) -> Any:
+        """Run ``work(conn)`` in one transaction; a broken connection is dropped, never reused."""
         with self._errors():
-            await self._open()
-
-    async def _open(self) -> None:
-        async with self._lock:
-            conn = await self._connection()
-            try:
-                async with conn.transaction():
-                    # Several processes may start at once; the lock makes the first one create
-                    # the tables and the others wait for it instead of failing on a race.
-                    await conn.execute("select pg_advisory_xact_lock(7263504)")
-                    await conn.execute(_SCHEMA)
-            except Exception:
-                await self._discard()
-                raise
-
-    async def _discard(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            await conn.close()
+            async with self._lock:
+                conn = self._conn
+                if conn is None or conn.closed or conn.broken:
+                    self._conn = conn = await self._connect()
+                try:
+                    if create and not self._schema_ready:
+                        async with conn.transaction():
+                            # Several processes may start at once: the first creates the
+                            # tables, the others wait for it instead of failing on a race.
+                            await conn.execute("select pg_advisory_xact_lock(7263504)")
+                            await conn.execute(_SCHEMA)
+                        self._schema_ready = True
+                    async with conn.transaction():
+                        return await work(conn)
+                except Exception:
+                    self._conn = None
+                    await conn.close()
+                    raise
 
     async def close(self) -> None:
         async with self._lock:
-            await self._discard()
+            conn, self._conn = self._conn, None
+            if conn is not None:
+                await conn.close()
 
-    async def _run(self, work: Any) -> Any:
-        """Run ``work(conn)`` in one transaction; a broken connection is dropped, never reused."""
-        with self._errors():
-            return await self._run_locked(work)
-
-    async def _run_locked(self, work: Any) -> Any:
-        async with self._lock:
-            conn = await self._connection()
-            try:
-                async with conn.transaction():
-                    return await work(conn)
-            except Exception:
-                if conn.closed or conn.broken:
-                    await self._discard()
-                else:
-                    await conn.rollback()
-                raise
-
-    async def version(self) -> int:
+    async def current_version(self) -> int:
         async def work(conn: AsyncConnection[Any]) -> int:
-            row = await (await conn.execute("select version from crossorigin_state")).fetchone()
-            return int(row[0]) if row else 0
-
-        return int(await self._run(work))
-
-    async def load(self) -> tuple[int, list[StoredOrigin], str | None]:
-        async def work(conn: AsyncConnection[Any]) -> tuple[int, list[StoredOrigin], str | None]:
-            await conn.execute("set transaction isolation level repeatable read, read only")
-            cursor = await conn.execute("select version, policy from crossorigin_state")
-            state = await cursor.fetchone()
-            cursor = await conn.execute(
-                "select origin, tenant, note, expires, added from crossorigin_origins"
-            )
-            rows = [StoredOrigin(*row) for row in await cursor.fetchall()]
-            version, policy = state if state else (0, None)
-            return int(version), rows, policy
-
-        result: tuple[int, list[StoredOrigin], str | None] = await self._run(work)
-        return result
-
-    async def _write(self, statement: str, params: tuple[Any, ...]) -> int:
-        async def work(conn: AsyncConnection[Any]) -> int:
-            await conn.execute(statement, params)
-            cursor = await conn.execute(
-                "update crossorigin_state set version = version + 1 returning version"
-            )
+            cursor = await conn.execute("select version from crossorigin_state where id = 1")
             row = await cursor.fetchone()
-            assert row is not None  # the state row is created with the schema
-            # Delivered at COMMIT, to every session listening, or not at all on rollback.
-            await conn.execute("select pg_notify(%s, %s)", (_CHANNEL, str(row[0])))
+            if row is None:
+                raise StoreUnavailable(f"origin store {self.url} has no version row")
             return int(row[0])
 
         return int(await self._run(work))
 
-    async def add(self, entry: StoredOrigin) -> int:
-        return await self._write(
-            "insert into crossorigin_origins (origin, tenant, note, expires, added)"
-            " values (%s, %s, %s, %s, %s) on conflict (origin) do update set"
-            " tenant = excluded.tenant, note = excluded.note, expires = excluded.expires,"
-            " added = excluded.added",
-            (entry.origin, entry.tenant, entry.note, entry.expires, entry.added or time.time()),
-        )
+    async def load_snapshot(self) -> RawSnapshot:
+        async def work(conn: AsyncConnection[Any]) -> RawSnapshot:
+            await conn.execute("set transaction isolation level repeatable read, read only")
+            cursor = await conn.execute("select version, policy from crossorigin_state")
+            state = await cursor.fetchone()
+            if state is None:
+                raise StoreUnavailable(f"origin store {self.url} has no version row")
+            cursor = await conn.execute(f"select {_COLUMNS} from crossorigin_origins order by 1")
+            rows = [_entry(row) for row in await cursor.fetchall()]
+            policy = state[1] if isinstance(state[1], str) else None
+            return RawSnapshot(int(state[0]), rows, policy)
 
-    async def remove(self, origin: str, tenant: str | None = None) -> int:
-        if tenant is None:
-            return await self._write("delete from crossorigin_origins where origin = %s", (origin,))
-        return await self._write(
-            "delete from crossorigin_origins where origin = %s and tenant = %s", (origin, tenant)
-        )
+        snapshot: RawSnapshot = await self._run(work)
+        return snapshot
 
-    async def put_policy(self, document: str) -> int:
-        return await self._write("update crossorigin_state set policy = %s", (document,))
+    async def write(self, changes: Sequence[Write], *, create: bool = True) -> tuple[int, int]:
+        async def work(conn: AsyncConnection[Any]) -> tuple[int, int]:
+            affected = 0
+            for change in changes:
+                cursor = await conn.execute(*_statement(change))
+                affected += max(cursor.rowcount, 0)
+            cursor = await conn.execute(
+                "update crossorigin_state set version = version + 1 where id = 1 returning version"
+            )
+            row = await cursor.fetchone()
+            if row is None:
+                raise StoreUnavailable(f"origin store {self.url} has no version row")
+            # Delivered at COMMIT to every listening session, or not at all on rollback.
+            await conn.execute("select pg_notify(%s, %s)", (CHANNEL, str(row[0])))
+            return int(row[0]), affected
+
+        result: tuple[int, int] = await self._run(work, create=create)
+        return result
 
     def changes(self) -> AsyncIterator[None]:
         return self._listen()
@@ -203,8 +180,7 @@ class PostgresBackend(StoreBackend):
             conn = await self._connect(autocommit=True)
         try:
             with self._errors():
-                await conn.execute(f"listen {_CHANNEL}")
-            yield None  # listening: anything earlier is covered by the reload that follows
+                await conn.execute(f"listen {CHANNEL}")
             while True:
                 heard = False
                 with self._errors():
@@ -217,3 +193,26 @@ class PostgresBackend(StoreBackend):
                     yield None
         finally:
             await conn.close()
+
+
+def _statement(change: Write) -> tuple[str, tuple[Any, ...]]:
+    if change.op == "put" and change.entry is not None:
+        e = change.entry
+        return (
+            f"insert into crossorigin_origins ({_COLUMNS}) values (%s, %s, %s, %s, %s, %s, %s)"
+            " on conflict (origin) do update set tenant = excluded.tenant,"
+            " note = excluded.note, expires = excluded.expires, added = excluded.added,"
+            " insecure = excluded.insecure, public_suffix = excluded.public_suffix",
+            (e.origin, e.tenant, e.note, to_epoch(e.expires), to_epoch(e.added),
+             int(e.dangerously_allow_insecure_origins),
+             int(e.dangerously_allow_public_suffix_wildcards)),
+        )  # fmt: skip
+    if change.op == "delete":
+        return "delete from crossorigin_origins where origin = %s", (change.key,)
+    if change.op == "delete_tenant":
+        return "delete from crossorigin_origins where tenant = %s", (change.key,)
+    if change.op == "clear":
+        return "delete from crossorigin_origins", ()
+    if change.op == "policy":
+        return "update crossorigin_state set policy = %s where id = 1", (change.policy,)
+    raise ValueError(change.op)  # pragma: no cover - programming error

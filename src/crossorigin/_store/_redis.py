@@ -2,7 +2,7 @@
 
 Layout under a key prefix (``crossorigin:`` unless the URL says ``?key_prefix=…``):
 
-- ``<prefix>origins``: a hash, origin → JSON ``{"tenant", "note", "expires", "added"}``;
+- ``<prefix>origins``: a hash, origin → a JSON object (tenant, note, expires, added, flags);
 - ``<prefix>version``: an integer, incremented by every write (started from the clock);
 - ``<prefix>policy``: the policy document (JSON text), absent when none was pushed;
 - ``<prefix>changes``: the channel every write publishes on (the payload carries no meaning).
@@ -14,26 +14,30 @@ the entries it came with. The push is only a hint: a lost message is caught by t
 and after a reconnect the watcher reloads everything instead of trusting a stream it may have
 missed part of.
 
-Connections carry timeouts so that a slow or vanished server turns into an error the watcher
-handles (it keeps the last good snapshot), never into a request that waits.
+Connections carry timeouts so that a slow or vanished server turns into :class:`StoreUnavailable`,
+which the watcher handles by keeping the last good snapshot; a request never waits for Redis.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from crossorigin._store._backend import StoreBackend, StoredOrigin, StoreUnavailableError, redact
+from crossorigin._store._backend import Backend, RawSnapshot, StoreUnavailable, Write, redact
+from crossorigin._store._entries import StoreEntry, to_epoch
+from crossorigin._store._sqlite import _flag, _moment
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
+    from redis.asyncio.client import Pipeline
 
-_TIMEOUT = 2.0
-"""Seconds a connect or a command may take before it counts as an outage."""
+TIMEOUT = 2.0
+"""Seconds a connect or a command may take before the store counts as unavailable."""
+_UNREADABLE = "<unreadable row>"
 
 
 def _split_prefix(url: str) -> tuple[str, str]:
@@ -45,53 +49,56 @@ def _split_prefix(url: str) -> tuple[str, str]:
     return urlunsplit(parts._replace(query=rest)), prefix
 
 
-def _encode(entry: StoredOrigin) -> str:
-    fields = {"tenant": entry.tenant, "note": entry.note, "expires": entry.expires,
-              "added": entry.added or time.time()}  # fmt: skip
+def encode(entry: StoreEntry) -> str:
+    fields = {
+        "tenant": entry.tenant,
+        "note": entry.note,
+        "expires": to_epoch(entry.expires),
+        "added": to_epoch(entry.added) or time.time(),
+        "insecure": int(entry.dangerously_allow_insecure_origins),
+        "public_suffix": int(entry.dangerously_allow_public_suffix_wildcards),
+    }
     return json.dumps(fields, separators=(",", ":"))
 
 
-def _decode(origin: str, raw: str) -> StoredOrigin:
-    """One row as stored; a row that is not ours raises ValueError and is skipped by the loader."""
-    fields = json.loads(raw)
+def decode(origin: str, raw: str) -> StoreEntry:
+    """A row as stored. What is not ours is kept as it is, so that validation rejects it."""
+    try:
+        fields = json.loads(raw)
+    except ValueError:
+        fields = None
     if not isinstance(fields, dict):
-        raise ValueError("entry is not a JSON object")
-
-    def text(name: str) -> str | None:
-        value = fields.get(name)
-        if value is not None and not isinstance(value, str):
-            raise ValueError(f"{name} is not a string")
-        return value
-
-    def number(name: str) -> float | None:
-        value = fields.get(name)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
-            raise ValueError(f"{name} is not a number")
-        return None if value is None else float(value)
-
-    return StoredOrigin(origin, text("tenant"), text("note"), number("expires"),
-                        number("added") or 0.0)  # fmt: skip
+        # Not written by this library: an entry whose 'added' no validator accepts.
+        return StoreEntry(origin, added=_UNREADABLE)  # type: ignore[arg-type]
+    return StoreEntry(
+        origin,
+        fields.get("tenant"),
+        fields.get("note"),
+        _moment(fields.get("expires")),
+        _moment(fields.get("added")),
+        _flag(fields.get("insecure", 0)),
+        _flag(fields.get("public_suffix", 0)),
+    )
 
 
-class RedisBackend(StoreBackend):
-    """An origin store kept in Redis (``redis://`` or, with TLS, ``rediss://``)."""
+class RedisBackend(Backend):
+    """Origin-store rows in Redis (``redis://``, or ``rediss://`` for TLS)."""
 
     def __init__(self, url: str) -> None:
         self._url, self.prefix = _split_prefix(url)
-        self.redacted_url = redact(url)
+        self.url = redact(url)
         self._client: Redis | None = None
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
-        """redis-py's errors as :class:`StoreUnavailableError` (its messages hold no password)."""
+        """redis-py's errors as :class:`StoreUnavailable` (its messages hold no password)."""
         from redis.exceptions import RedisError
 
         try:
             yield
         except (RedisError, OSError, TimeoutError) as error:
-            raise StoreUnavailableError(
-                self.redacted_url, str(error) or type(error).__name__
-            ) from error
+            reason = str(error) or type(error).__name__
+            raise StoreUnavailable(f"origin store {self.url} is unavailable: {reason}") from None
 
     def _key(self, name: str) -> str:
         return self.prefix + name
@@ -106,8 +113,8 @@ class RedisBackend(StoreBackend):
         return Redis.from_url(
             self._url,
             decode_responses=True,
-            socket_timeout=_TIMEOUT,
-            socket_connect_timeout=_TIMEOUT,
+            socket_timeout=TIMEOUT,
+            socket_connect_timeout=TIMEOUT,
             health_check_interval=10,
         )
 
@@ -117,65 +124,81 @@ class RedisBackend(StoreBackend):
             self._client = self._connect()
         return self._client
 
-    async def open(self) -> None:
-        with self._errors():
-            await self.client.ping()
-
     async def close(self) -> None:
         if self._client is not None:
             client, self._client = self._client, None
             await client.aclose()
 
-    async def version(self) -> int:
+    async def current_version(self) -> int:
         with self._errors():
-            value = await self.client.get(self._key("version"))
-            return int(value or 0)
+            return int(await self.client.get(self._key("version")) or 0)
 
-    async def load(self) -> tuple[int, list[StoredOrigin], str | None]:
+    async def load_snapshot(self) -> RawSnapshot:
         with self._errors():
             async with self.client.pipeline(transaction=True) as pipe:
                 pipe.get(self._key("version"))
                 pipe.hgetall(self._key("origins"))
                 pipe.get(self._key("policy"))
                 version, rows, policy = await pipe.execute()
-            entries: list[StoredOrigin] = []
-            for origin, raw in rows.items():
-                try:
-                    entries.append(_decode(origin, raw))
-                except (ValueError, TypeError):
-                    # Not a row this library wrote; the snapshot compiler logs what it skips, so
-                    # hand it over in a form that fails validation there with the origin shown.
-                    entries.append(StoredOrigin(origin, note="<unreadable row>", expires=0.0))
-            return int(version or 0), entries, policy
+        entries = [decode(origin, raw) for origin, raw in sorted(rows.items())]
+        return RawSnapshot(int(version or 0), entries, policy)
 
-    async def _write(self, change: Any) -> int:
+    async def write(self, changes: Sequence[Write], *, create: bool = True) -> tuple[int, int]:
+        # 'create' has no meaning here: a Redis store exists as soon as its server does.
+        from redis.exceptions import WatchError
+
         with self._errors():
-            async with self.client.pipeline(transaction=True) as pipe:
-                change(pipe)
-                # A version key that vanished (a server without persistence restarted) starts again
-                # from the clock, not from 1, so it never repeats a version a watcher already holds.
-                pipe.set(self._key("version"), time.time_ns() // 1000, nx=True)
-                pipe.incr(self._key("version"))
-                # Inside MULTI: delivered when EXEC runs, after the data it announces is in place,
-                # and never lost to a writer that dies between the two.
-                pipe.publish(self._key("changes"), "changed")
-                results = await pipe.execute()
-            return int(results[-2])
+            while True:
+                async with self.client.pipeline(transaction=True) as pipe:
+                    try:
+                        return await self._write(pipe, changes)
+                    except WatchError:
+                        continue  # a concurrent writer changed what we read: redo it
 
-    async def add(self, entry: StoredOrigin) -> int:
-        row = _encode(entry)
-        return await self._write(lambda p: p.hset(self._key("origins"), entry.origin, row))
-
-    async def remove(self, origin: str, tenant: str | None = None) -> int:
-        with self._errors():
-            if tenant is not None:
-                raw = await self.client.hget(self._key("origins"), origin)
-                if raw is None or _decode(origin, str(raw)).tenant != tenant:
-                    return await self.version()
-            return await self._write(lambda p: p.hdel(self._key("origins"), origin))
-
-    async def put_policy(self, document: str) -> int:
-        return await self._write(lambda p: p.set(self._key("policy"), document))
+    async def _write(self, pipe: Pipeline, changes: Sequence[Write]) -> tuple[int, int]:
+        origins = self._key("origins")
+        # Read what the changes depend on under WATCH: EXEC fails if another writer touched it.
+        await pipe.watch(origins)
+        rows: dict[str, str] = {}
+        if any(change.op in ("delete_tenant", "clear") for change in changes):
+            rows = await pipe.hgetall(origins)
+        deletes = [c.key for c in changes if c.op == "delete" and c.key is not None]
+        present = await pipe.hmget(origins, deletes) if deletes else []
+        existing = {key for key, raw in zip(deletes, present, strict=True) if raw is not None}
+        pipe.multi()
+        affected = 0
+        for change in changes:
+            if change.op == "put" and change.entry is not None:
+                pipe.hset(origins, change.entry.origin, encode(change.entry))
+                affected += 1
+            elif change.op == "delete" and change.key is not None:
+                pipe.hdel(origins, change.key)
+                affected += change.key in existing
+            elif change.op == "delete_tenant":
+                gone = [o for o, raw in rows.items() if decode(o, raw).tenant == change.key]
+                if gone:
+                    pipe.hdel(origins, *gone)
+                affected += len(gone)
+            elif change.op == "clear":
+                pipe.delete(origins)
+                affected += len(rows)
+            elif change.op == "policy":
+                if change.policy is None:
+                    pipe.delete(self._key("policy"))
+                else:
+                    pipe.set(self._key("policy"), change.policy)
+                affected += 1
+            else:  # pragma: no cover - programming error
+                raise ValueError(change.op)
+        # A version key that vanished (a server without persistence restarted) starts again from
+        # the clock, not from 1, so it never repeats a version a watcher already holds.
+        pipe.set(self._key("version"), time.time_ns() // 1000, nx=True)
+        pipe.incr(self._key("version"))
+        # Inside MULTI: delivered when EXEC runs, after the data it announces is in place, and
+        # never lost to a writer that dies between the two.
+        pipe.publish(self._key("changes"), "changed")
+        results = await pipe.execute()
+        return int(results[-2]), affected
 
     def changes(self) -> AsyncIterator[None]:
         return self._listen()
@@ -187,8 +210,6 @@ class RedisBackend(StoreBackend):
         try:
             with self._errors():
                 await pubsub.subscribe(self._key("changes"))
-            # Subscribed: whatever changed before now is covered by the reload that follows.
-            yield None
             while True:
                 with self._errors():
                     message = await pubsub.get_message(timeout=1.0)
