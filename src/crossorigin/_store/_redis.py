@@ -24,7 +24,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from crossorigin._store._backend import Backend, RawSnapshot, StoreUnavailable, Write, redact
@@ -161,11 +161,11 @@ class RedisBackend(Backend):
         await pipe.watch(origins)
         rows: dict[str, str] = {}
         if any(change.op in ("delete_tenant", "clear") for change in changes):
-            rows = await pipe.hgetall(origins)
+            rows = {str(k): str(v) for k, v in (await pipe.hgetall(origins)).items()}
         deletes = [c.key for c in changes if c.op == "delete" and c.key is not None]
         present = await pipe.hmget(origins, deletes) if deletes else []
         existing = {key for key, raw in zip(deletes, present, strict=True) if raw is not None}
-        pipe.multi()
+        pipe.multi()  # type: ignore[no-untyped-call]
         affected = 0
         for change in changes:
             if change.op == "put" and change.entry is not None:
