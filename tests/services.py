@@ -50,9 +50,11 @@ def postgres_bindir() -> str | None:
 
 @dataclass
 class RedisServer:
-    """One ``redis-server`` with no persistence (``--save ''``), on 127.0.0.1."""
+    """One ``redis-server`` on 127.0.0.1: no persistence (``--save ''``) unless *persistent*,
+    which turns on the append-only file, as a production server that must survive a restart."""
 
     port: int = field(default_factory=free_port)
+    persistent: bool = False
     process: subprocess.Popen[bytes] | None = None
     dir: str = field(default_factory=lambda: tempfile.mkdtemp(prefix="crossorigin-redis-"))
 
@@ -65,7 +67,8 @@ class RedisServer:
         if binary is None:
             raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
         args = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                "--appendonly", "no", "--dir", self.dir, "--protected-mode", "yes"]  # fmt: skip
+                "--appendonly", "yes" if self.persistent else "no", "--appendfsync", "always",
+                "--dir", self.dir, "--protected-mode", "yes"]  # fmt: skip
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _wait_port(self.port, up=True)
 
