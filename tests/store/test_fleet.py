@@ -262,3 +262,68 @@ def test_writes_fail_loudly_when_the_store_is_down() -> None:
         assert "unavailable" in err
         assert "s3cret" not in err
         assert "user:***@127.0.0.1" in err
+
+
+def _make_slow(url: str, seconds: float) -> Any:
+    """Make the store's server answer nothing for *seconds*; returns a handle to wait on."""
+    import threading
+
+    if url.startswith("redis"):
+        import redis
+
+        from crossorigin._store._redis import _split_prefix
+
+        client = redis.Redis.from_url(_split_prefix(url)[0])
+        client.execute_command("CLIENT", "PAUSE", int(seconds * 1000), "ALL")
+        client.close()
+        return threading.Thread(target=time_sleep, args=(seconds,))
+    import psycopg
+
+    def hold() -> None:
+        with psycopg.connect(url) as conn, conn.transaction():
+            conn.execute("lock table crossorigin_state in access exclusive mode")
+            time_sleep(seconds)
+
+    return threading.Thread(target=hold)
+
+
+def time_sleep(seconds: float) -> None:
+    import time
+
+    time.sleep(seconds)
+
+
+def test_slow_server_never_delays_requests(
+    store_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """While the server takes seconds per query, requests are answered from the snapshot in
+    memory (they never wait for the store); the outage is logged once, the recovery once."""
+    assert run(origins_main, "add", TENANT, "--store", store_url)[0] == 0
+    store = OriginStore.open(store_url, poll_interval=0.1)
+    app = CORSMiddleware(_ok, config=CORSConfig(allow_stored_origins=True), origin_store=store)
+
+    async def scenario() -> None:
+        await store.start()
+        try:
+            slow = _make_slow(store_url, 5.0)
+            slow.start()
+            answered = 0
+            while store.status().outage is None:  # the watcher's query timed out
+                assert (await _get(app, TENANT))[b"access-control-allow-origin"] == TENANT.encode()
+                answered += 1
+                await asyncio.sleep(0.01)
+            assert answered > 0
+            while store.status().outage is not None:  # until the server answers again
+                assert (await _get(app, TENANT))[b"access-control-allow-origin"] == TENANT.encode()
+                await asyncio.sleep(0.05)
+            await asyncio.get_running_loop().run_in_executor(None, slow.join)
+        finally:
+            await store.stop()
+            await store.backend.close()
+
+    with caplog.at_level(logging.INFO, logger="crossorigin.store"):
+        asyncio.run(asyncio.wait_for(scenario(), 60))
+    levels = [r.levelname for r in caplog.records if "origin store" in r.getMessage()]
+    assert levels.count("WARNING") == 1, caplog.text
+    assert levels.count("INFO") == 1, caplog.text
+    assert "s3cret" not in caplog.text
