@@ -393,7 +393,7 @@ async def test_a_cancelled_watcher_is_restarted(url: str, caplog: pytest.LogCapt
         await OriginStore.open(url).remove(TENANT)
         await until(lambda: store.status().size == 0)
     messages = [r.getMessage() for r in caplog.records]
-    assert sum("watcher task stopped unexpectedly (cancelled)" in m for m in messages) == 1
+    assert sum("watcher task stopped unexpectedly (cancelled); restarted" in m for m in messages) == 1
     assert sum("readable again" in m for m in messages) == 1
 
 

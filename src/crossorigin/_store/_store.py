@@ -444,21 +444,22 @@ class OriginStore:
         if self._stopping:
             return
         why = "cancelled" if task.cancelled() else repr(task.exception())
-        self._fault(
-            StoreUnavailable(
-                f"origin store {self.backend.url}: the watcher task stopped unexpectedly ({why})"
-            )
-        )
-        delay = self._backoff()
-        logger.warning("crossorigin: origin store %s: restarting the watcher in %.1f s",
-                       self.backend.url, delay)  # fmt: skip
         loop = task.get_loop()
         if not loop.is_closed():
-            loop.call_later(delay, self._respawn, loop)
+            # Reported and restarted from a callback: when the whole loop is shutting down
+            # (which also cancels this task) the callback never runs and nothing is logged.
+            loop.call_later(self._backoff(), self._respawn, loop, why)
 
-    def _respawn(self, loop: asyncio.AbstractEventLoop) -> None:
-        if not self._stopping and (self._task is None or self._task.done()):
-            self._spawn(loop, initial=False)
+    def _respawn(self, loop: asyncio.AbstractEventLoop, why: str) -> None:
+        if self._stopping or (self._task is not None and not self._task.done()):
+            return
+        self._fault(
+            StoreUnavailable(
+                f"origin store {self.backend.url}: the watcher task stopped unexpectedly"
+                f" ({why}); restarted"
+            )
+        )
+        self._spawn(loop, initial=False)
 
     async def stop(self) -> None:
         """Stop the watcher (at lifespan shutdown). The last snapshot stays in use."""
