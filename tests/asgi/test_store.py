@@ -195,7 +195,7 @@ async def test_decisions_for_stored_origins_say_so(url: str) -> None:
     ]
 
 
-async def test_stored_origins_pass_write_and_websocket_protection(url: str) -> None:
+async def test_stored_origins_pass_write_protection(url: str) -> None:
     await prepared(url, TENANT)
     config = CREDENTIALED.replace(protect_writes=True)
     async with serving(url, config) as (store, client, _d):
@@ -206,6 +206,45 @@ async def test_stored_origins_pass_write_and_websocket_protection(url: str) -> N
         await until(lambda: store.status().size == 0)
         gone = await client.post("/", headers={"origin": TENANT, "sec-fetch-site": "cross-site"})
         assert gone.status_code == 403
+
+
+async def websocket(mw: Any, origin: str) -> list[str]:
+    """A WebSocket handshake from *origin* straight through the middleware: the messages sent."""
+    sent: list[str] = []
+    received = [{"type": "websocket.connect"}]
+
+    async def receive() -> dict[str, Any]:
+        return received.pop() if received else {"type": "websocket.disconnect", "code": 1000}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message["type"])
+
+    async def ws_app(scope: Any, receive: Any, send: Any) -> None:
+        await receive()
+        await send({"type": "websocket.accept"})
+
+    mw.app = ws_app
+    scope = {"type": "websocket", "path": "/ws", "headers": [(b"origin", origin.encode()),
+             (b"host", b"api.example")], "extensions": {}}  # fmt: skip
+    await mw(scope, receive, send)
+    return sent
+
+
+async def test_stored_origins_pass_websocket_protection(url: str) -> None:
+    await prepared(url, TENANT)
+    store = OriginStore.open(url, poll_interval=POLL)
+    mw = CORSMiddleware(
+        app, config=CREDENTIALED.replace(protect_websockets=True), origin_store=store
+    )
+    await store.start()
+    try:
+        assert await websocket(mw, TENANT) == ["websocket.accept"]
+        assert await websocket(mw, OTHER) == ["websocket.close"]
+        await store.remove(TENANT)
+        await until(lambda: store.status().size == 0)
+        assert await websocket(mw, TENANT) == ["websocket.close"]
+    finally:
+        await store.stop()
 
 
 async def test_only_policies_that_opt_in_take_stored_origins(url: str) -> None:
@@ -393,7 +432,9 @@ async def test_a_cancelled_watcher_is_restarted(url: str, caplog: pytest.LogCapt
         await OriginStore.open(url).remove(TENANT)
         await until(lambda: store.status().size == 0)
     messages = [r.getMessage() for r in caplog.records]
-    assert sum("watcher task stopped unexpectedly (cancelled); restarted" in m for m in messages) == 1
+    assert (
+        sum("watcher task stopped unexpectedly (cancelled); restarted" in m for m in messages) == 1
+    )
     assert sum("readable again" in m for m in messages) == 1
 
 
