@@ -15,8 +15,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from crossorigin._config.config import CORSConfig
-from crossorigin._config.routes import RoutePolicies, Router
+from crossorigin._config.routes import RoutePolicies
 from crossorigin._policy.policy import Policy, StoredOrigins
+from crossorigin._policy.router import Router
 from crossorigin._types import Scope
 
 Source = CORSConfig | RoutePolicies
