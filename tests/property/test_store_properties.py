@@ -4,7 +4,7 @@ write pass it again on read, unchanged."""
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crossorigin import ConfigError
@@ -13,8 +13,12 @@ from crossorigin._grammar.origins import parse_pattern
 from crossorigin._store._entries import compile_snapshot, new_entry
 from tests.property.strategies import near_misses, origins, patterns, ref_matches
 
+# No deadline: the machine running the suite may be busy (the first wildcard check also loads
+# the public-suffix list).
+SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-@settings(max_examples=300)
+
+@SETTINGS
 @given(
     st.lists(patterns(), max_size=4),
     st.lists(patterns(), max_size=4),
@@ -35,7 +39,7 @@ def test_union_matches_what_either_matches(
         assert joined.matches(origin.encode()) is expected
 
 
-@settings(max_examples=300)
+@SETTINGS
 @given(patterns())
 def test_written_entries_read_back_unchanged(text: str) -> None:
     try:

@@ -11,8 +11,9 @@ safety net, and after any reconnect the watcher reloads the whole snapshot.
 from __future__ import annotations
 
 import abc
+import importlib
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import NamedTuple
 
 from crossorigin._store._entries import StoreEntry
@@ -86,16 +87,24 @@ def redact(url: str) -> str:
     return _PASSWORD.sub(r"\1***@", url)
 
 
+BACKENDS: dict[str, str] = {
+    "sqlite": "crossorigin._store._sqlite:SQLiteBackend",
+}
+"""URL scheme -> ``module:class`` of its backend, imported only when a URL uses it (so that the
+core never imports a client library, nor ``sqlite3``, it does not need)."""
+
+
 def open_backend(url: str) -> Backend:
     """The backend for *url*'s scheme. No I/O: connections are made when first used."""
     if not isinstance(url, str):
         raise TypeError(f"a store URL is a string, not {type(url).__name__}")
     scheme = url.split(":", 1)[0].lower()
-    if scheme == "sqlite":
-        from crossorigin._store._sqlite import SQLiteBackend
-
-        return SQLiteBackend(url)
-    raise ValueError(
-        f"crossorigin: unsupported origin store URL {redact(url)!r}; use"
-        " 'sqlite:///absolute/path.db' or 'sqlite:///relative/path.db'"
-    )
+    target = BACKENDS.get(scheme)
+    if target is None:
+        raise ValueError(
+            f"crossorigin: unsupported origin store URL {redact(url)!r}; use"
+            " 'sqlite:///absolute/path.db' or 'sqlite:relative/path.db'"
+        )
+    module_name, _, class_name = target.partition(":")
+    factory: Callable[[str], Backend] = getattr(importlib.import_module(module_name), class_name)
+    return factory(url)
