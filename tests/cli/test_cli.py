@@ -16,8 +16,8 @@ import pytest
 from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware as StarletteCORSMiddleware
 
-from crossorigin._cli import main as crossorigin_main
 from crossorigin._cli.commands import check_main, scan_main
+from crossorigin._cli.dispatch import main as crossorigin_main
 from crossorigin._cli.scan import scan
 from tests.apps import routes, scenario_app
 from tests.asgi.test_scenarios import materialize
@@ -37,7 +37,7 @@ CHECK_KEYS = {
 }  # fmt: skip
 SCAN_KEYS = {
     "schema_version", "command", "url", "trusted_origins", "requests_sent", "requests_planned",
-    "budget", "complete", "errors", "findings",
+    "budget", "complete", "errors", "server_errors", "conclusive", "outcome", "findings",
 }  # fmt: skip
 FINDING_KEYS = {"severity", "class", "origin", "title", "evidence", "fix"}
 

@@ -8,19 +8,21 @@ without calling the app (conformance C1/C2); every other request runs the app.
 
 from __future__ import annotations
 
-import inspect
 import logging
+import sys
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from crossorigin._asgi.decisions import DecisionHook, Observer
+from crossorigin._asgi.guards import guard_http, guard_websocket
 from crossorigin._config.config import CORSConfig
 from crossorigin._config.routes import RoutePolicies
+from crossorigin._errors import ConfigError
 from crossorigin._grammar import headers as h
-from crossorigin._grammar.origins import MAX_ORIGIN, parse_origin
+from crossorigin._grammar.origins import MAX_ORIGIN
 from crossorigin._policy import policy as p
-from crossorigin._policy.live import LivePolicy
+from crossorigin._policy.live import LivePolicy, resolve
 from crossorigin._policy.policy import Header, Policy
-from crossorigin._policy.protect import guard_http, guard_websocket
 from crossorigin._types import ASGIApp, Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
@@ -58,15 +60,21 @@ class CORSMiddleware:
             first request) and stops at shutdown.
 
     Raises:
-        ConfigError: when the configuration (or the keyword arguments) is invalid.
+        ConfigError: when the configuration (or the keyword arguments) is invalid. When
+            Starlette or FastAPI build their middleware stack (lazily, on the first ASGI call),
+            the error is reported by failing the ASGI lifespan start-up instead, so that the
+            server refuses to start and prints it.
         TypeError: when both *config* and keyword arguments are given.
+
+    The app may also be passed by keyword (``CORSMiddleware(app=api, ...)``), as Litestar's
+    ``DefineMiddleware`` does.
 
     .. versionadded:: 0.1
     """
 
     def __init__(
         self,
-        app: ASGIApp,
+        app: ASGIApp | None = None,
         /,
         config: CORSConfig | None = None,
         *,
@@ -77,24 +85,28 @@ class CORSMiddleware:
         origin_store: OriginStore | None = None,
         **kwargs: Any,
     ) -> None:
-        chosen = (("config", config), ("routes", routes), ("live", live))
-        given = [name for name, value in chosen if value is not None]
-        if (kwargs and given) or len(given) > 1:
-            raise TypeError(
-                "CORSMiddleware takes one of config=CORSConfig(...), routes=RoutePolicies(...),"
-                " live=LivePolicy(...) or Starlette's keyword arguments"
-                f" (got {', '.join(given + sorted(kwargs))})"
-            )
-        if config is not None and not isinstance(config, CORSConfig):
-            raise TypeError(f"config must be a crossorigin.CORSConfig, not {type(config).__name__}")
-        if live is None:
-            source = routes if routes is not None else config
-            live = LivePolicy(source if source is not None else CORSConfig(**kwargs))
+        if app is None:
+            # Litestar's DefineMiddleware passes the app by keyword: CORSMiddleware(app=...).
+            app = kwargs.pop("app", None)
+            if app is None:
+                raise TypeError("CORSMiddleware needs the ASGI app to wrap as its first argument")
         self.app = app
+        try:
+            live = resolve(config, routes, live, kwargs)
+            self._observer = Observer.build(shadow, on_decision)
+            _check_store(live.current, origin_store)
+        except (ConfigError, TypeError) as exc:
+            if not _built_lazily():
+                raise
+            # Starlette builds its middleware stack on the first ASGI call (the lifespan
+            # startup), and an exception escaping there makes uvicorn's default lifespan mode
+            # report "lifespan unsupported" and serve 500s. Refuse the start instead
+            # (docs/frameworks/starlette.md, "Start-up errors").
+            self.__class__ = _NotServing
+            self.error = exc
+            return
         self.live = live
-        self._observer = Observer.build(shadow, on_decision)
         self.origin_store = origin_store
-        _check_store(live.current, origin_store)
         if origin_store is not None:
             origin_store.follow(live)
 
@@ -121,7 +133,7 @@ class CORSMiddleware:
                 if (
                     policy is not None
                     and (policy.protection is not None or self._observer is not None)
-                    and not await guard_websocket(self, policy, scope, receive, send)
+                    and not await guard_websocket(policy, scope, receive, send, self._observer)
                 ):
                     return
             await self.app(scope, receive, send)
@@ -134,7 +146,7 @@ class CORSMiddleware:
             await self.app(scope, receive, send)
             return
         if (policy.protection is not None or self._observer is not None) and not await guard_http(
-            self, policy, scope, send
+            policy, scope, send, self._observer
         ):
             return
         cors: tuple[Header, ...]
@@ -148,7 +160,7 @@ class CORSMiddleware:
             # (https://fetch.spec.whatwg.org/#cors-protocol-and-http-caches).
             cors = policy.public_headers
             if self._observer is not None:
-                await self._observer.actual(self, policy, scope, True)
+                await self._observer.actual(policy, scope, True)
         else:
             origin = None
             count = 0
@@ -173,7 +185,7 @@ class CORSMiddleware:
             else:
                 cors = await self._actual_cors(policy, origin, count, scope)
             if self._observer is not None:
-                await self._observer.actual(self, policy, scope, bool(cors))
+                await self._observer.actual(policy, scope, bool(cors))
         # Run the app, adding the headers at http.response.start. Inlined rather than a helper
         # coroutine: one coroutine less on every request (issue 4, ~7 % of the overhead).
         vary = policy.vary
@@ -199,7 +211,7 @@ class CORSMiddleware:
         self, policy: Policy, origin: bytes, count: int, scope: Scope
     ) -> tuple[Header, ...]:
         """CORS headers of an actual request whose origin is not an exact allowed one."""
-        reason = await self._check_origin(policy, origin, count, scope)
+        reason = await policy.origin_reason(origin, count, scope)
         if reason is p.ALLOWED:
             return ((h.ACAO, origin), *policy.actual_headers)
         _log_denial("actual", reason, origin, scope)
@@ -230,7 +242,6 @@ class CORSMiddleware:
                     _log_denial("preflight", p.ACRH_TOO_LARGE, origin or b"", scope)
                     if self._observer is not None and origin is not None:
                         await self._observer.preflight(
-                            self,
                             scope,
                             origin,
                             origins,
@@ -253,7 +264,7 @@ class CORSMiddleware:
             else:
                 cors = await self._actual_cors(policy, origin, origins, scope)
             if self._observer is not None:
-                await self._observer.actual(self, policy, scope, bool(cors))
+                await self._observer.actual(policy, scope, bool(cors))
             return cors
         if methods > 1:
             method = b""  # browsers send one ACRM line; several is not a method
@@ -263,7 +274,7 @@ class CORSMiddleware:
             # Denied without a predicate to ask: no coroutine, no parsing (issue 4).
             result = p.Preflight(403, [policy.preflight_vary], p.ORIGIN_NOT_ALLOWED)
         else:
-            reason = await self._check_origin(policy, origin, origins, scope)
+            reason = await policy.origin_reason(origin, origins, scope)
             result = policy.preflight(
                 origin, reason is p.ALLOWED, reason, method, acrh, private_network
             )
@@ -276,7 +287,7 @@ class CORSMiddleware:
             _log_denial("preflight", reason, origin, scope, method)
         if self._observer is not None:
             await self._observer.preflight(
-                self, scope, origin, origins, method, acrh, private_network, reason
+                scope, origin, origins, method, acrh, private_network, reason, policy
             )
         if status != 204:
             # RFC 9110 §8.6: a 204 has no content, every other status says its length.
@@ -284,31 +295,6 @@ class CORSMiddleware:
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
         return None
-
-    async def _check_origin(self, policy: Policy, origin: bytes, count: int, scope: Scope) -> str:
-        """Reason code for *origin*: :data:`~crossorigin._policy.policy.ALLOWED` or why not."""
-        if count > 1:
-            # Browsers send at most one Origin (https://fetch.spec.whatwg.org/#http-network-or-cache-fetch
-            # step 12); several lines are never joined or echoed (conformance C7).
-            return p.ORIGIN_MULTIPLE
-        if policy.public:
-            return p.ALLOWED if origin == b"null" or parse_origin(origin) else p.ORIGIN_INVALID
-        if policy.matcher.matches(origin):
-            return p.ALLOWED
-        predicate = policy.predicate
-        if predicate is None:
-            # Whether it was malformed or merely unlisted only matters to the log line.
-            return p.ORIGIN_NOT_ALLOWED
-        if parse_origin(origin) is None:
-            return p.why_denied(origin, count)
-        try:
-            verdict = predicate(origin.decode("ascii"), scope)
-            if inspect.isawaitable(verdict):
-                verdict = await verdict
-        except Exception:
-            logger.exception("crossorigin: allow_origin_predicate raised; origin denied")
-            return p.ORIGIN_NOT_ALLOWED
-        return p.ALLOWED if verdict is True else p.ORIGIN_NOT_ALLOWED
 
 
 def _check_store(source: CORSConfig | RoutePolicies, store: OriginStore | None) -> None:
@@ -370,6 +356,51 @@ async def _lifespan(
         await send(message)
 
     await app(scope, receive_again, send_and_stop)
+
+
+class _NotServing(CORSMiddleware):
+    """A middleware whose configuration was invalid when a framework built it lazily.
+
+    It answers the ASGI lifespan ``startup`` with ``lifespan.startup.failed`` carrying the
+    :class:`ConfigError` text (https://asgi.readthedocs.io/en/latest/specs/lifespan.html), so
+    the server refuses to start and prints it. Under a server that runs no lifespan, every
+    request is answered 500 and logged at ERROR with the same text; the app never runs.
+    """
+
+    @property
+    def config(self) -> CORSConfig | RoutePolicies:
+        raise self.error
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        text = f"crossorigin: refusing to serve: {self.error}"
+        kind = scope["type"]
+        if kind == "lifespan":
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.failed", "message": text})
+            else:  # a shutdown without a startup: nothing was started
+                await send({"type": "lifespan.shutdown.complete"})
+            return
+        logger.error("%s (%s %r not served)", text, kind, scope.get("path", ""))
+        if kind == "http":
+            await _send_error(send, (), b"")
+        elif kind == "websocket":
+            await receive()
+            await send({"type": "websocket.close", "code": 1011})
+
+
+def _built_lazily() -> bool:
+    """Whether a framework's lazy ``build_middleware_stack`` (Starlette, FastAPI) is
+    constructing this middleware: there, an exception would escape the lifespan call instead
+    of reaching the user at import time."""
+    frame: FrameType | None = sys._getframe(2)  # 0: here, 1: __init__, 2: the caller
+    for _ in range(4):  # a subclass's __init__ may sit in between
+        if frame is None:
+            return False
+        if frame.f_code.co_name == "build_middleware_stack":
+            return True
+        frame = frame.f_back
+    return False
 
 
 async def _respond(send: Send, status: int, headers: list[Header]) -> None:

@@ -11,8 +11,9 @@ safety net, and after any reconnect the watcher reloads the whole snapshot.
 from __future__ import annotations
 
 import abc
+import importlib
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import NamedTuple
 
 from crossorigin._store._entries import StoreEntry
@@ -87,25 +88,29 @@ def redact(url: str) -> str:
     return _PASSWORD_PARAM.sub(r"\1***", _PASSWORD.sub(r"\1***@", url))
 
 
+BACKENDS: dict[str, str] = {
+    "sqlite": "crossorigin._store._sqlite:SQLiteBackend",
+    "redis": "crossorigin._store._redis:RedisBackend",
+    "rediss": "crossorigin._store._redis:RedisBackend",
+    "postgresql": "crossorigin._store._postgres:PostgresBackend",
+    "postgres": "crossorigin._store._postgres:PostgresBackend",
+}
+"""URL scheme -> ``module:class`` of its backend, imported only when a URL uses it (so that the
+core never imports a client library, nor ``sqlite3``, it does not need)."""
+
+
 def open_backend(url: str) -> Backend:
     """The backend for *url*'s scheme. No I/O: connections are made when first used."""
     if not isinstance(url, str):
         raise TypeError(f"a store URL is a string, not {type(url).__name__}")
     scheme = url.split(":", 1)[0].lower()
-    if scheme == "sqlite":
-        from crossorigin._store._sqlite import SQLiteBackend
-
-        return SQLiteBackend(url)
-    if scheme in ("redis", "rediss"):
-        from crossorigin._store._redis import RedisBackend
-
-        return RedisBackend(url)
-    if scheme in ("postgresql", "postgres"):
-        from crossorigin._store._postgres import PostgresBackend
-
-        return PostgresBackend(url)
-    raise ValueError(
-        f"crossorigin: unsupported origin store URL {redact(url)!r}; use"
-        " 'sqlite:///path/to/origins.db', 'redis://host:6379/0' (or 'rediss://' for TLS)"
-        " or 'postgresql://user@host/db'"
-    )
+    target = BACKENDS.get(scheme)
+    if target is None:
+        raise ValueError(
+            f"crossorigin: unsupported origin store URL {redact(url)!r}; use"
+            " 'sqlite:///absolute/path.db', 'sqlite:relative/path.db', 'redis://host:6379/0'"
+            " ('rediss://' for TLS) or 'postgresql://user@host/db'"
+        )
+    module_name, _, class_name = target.partition(":")
+    factory: Callable[[str], Backend] = getattr(importlib.import_module(module_name), class_name)
+    return factory(url)

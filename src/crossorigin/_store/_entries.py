@@ -232,7 +232,7 @@ class Snapshot:
     still valid expires (the watcher recompiles then, without reading the store).
     """
 
-    __slots__ = ("entries", "next_expiry", "policy", "rejected", "stored", "version")
+    __slots__ = ("entries", "next_expiry", "patterns", "policy", "rejected", "stored", "version")
 
     def __init__(
         self,
@@ -242,22 +242,34 @@ class Snapshot:
         rejected: tuple[tuple[StoreEntry, str], ...],
         max_age: int,
         now: float,
+        patterns: dict[tuple[str, bool, bool], OriginPattern] | None = None,
     ) -> None:
         self.version = version
         self.entries = entries
         self.policy = policy
         self.rejected = rejected
-        live: list[OriginPattern] = []
+        #: Parsed origins by (origin, insecure flag, public-suffix flag), reused by the next
+        #: compile so that unchanged rows are not parsed again.
+        self.patterns = patterns if patterns is not None else {}
+        exact: list[bytes] = []
+        others: list[OriginPattern] = []
         next_expiry = math.inf
         for entry, pattern in entries:
-            expires = to_epoch(entry.expires)
-            if expires is None:
-                live.append(pattern)
-            elif expires > now:
-                live.append(pattern)
-                next_expiry = min(next_expiry, expires)
+            expires = entry.expires
+            if expires is not None:
+                at = expires.timestamp()
+                if at <= now:
+                    continue
+                next_expiry = min(next_expiry, at)
+            if pattern.kind == "exact":
+                # Valid entries are canonical: the text is what browsers send.
+                exact.append(entry.origin.encode("ascii"))
+            else:
+                others.append(pattern)
         self.next_expiry = next_expiry
-        self.stored = StoredOrigins(OriginMatcher(live, None), max_age, version)
+        matcher = OriginMatcher(others, None)
+        matcher.exact = frozenset(exact)
+        self.stored = StoredOrigins(matcher, max_age, version)
 
     @property
     def size(self) -> int:
@@ -267,7 +279,26 @@ class Snapshot:
 
     def recompiled(self, max_age: int, now: float) -> Snapshot:
         """The same entries with expiry re-evaluated at *now* (no store access)."""
-        return Snapshot(self.version, self.entries, self.policy, self.rejected, max_age, now)
+        return Snapshot(
+            self.version, self.entries, self.policy, self.rejected, max_age, now, self.patterns
+        )
+
+
+def _fields_problem(entry: StoreEntry) -> bool:
+    """Whether a field other than the origin needs the full check (cheap test for the common
+    case of plain strings, aware datetimes and booleans)."""
+    tenant, note, expires, added = entry.tenant, entry.note, entry.expires, entry.added
+    return not (
+        (
+            tenant is None
+            or (type(tenant) is str and len(tenant) <= MAX_TENANT and tenant.isprintable())
+        )
+        and (note is None or (type(note) is str and len(note) <= MAX_NOTE and note.isprintable()))
+        and (expires is None or (type(expires) is datetime and expires.tzinfo is not None))
+        and (added is None or (type(added) is datetime and added.tzinfo is not None))
+        and type(entry.dangerously_allow_insecure_origins) is bool
+        and type(entry.dangerously_allow_public_suffix_wildcards) is bool
+    )
 
 
 def compile_snapshot(
@@ -278,29 +309,38 @@ def compile_snapshot(
     previous: Snapshot | None = None,
     now: float | None = None,
 ) -> Snapshot:
-    """Validate every row again (rows unchanged since *previous* are not re-parsed) and compile.
+    """Validate every row again (origins unchanged since *previous* are not parsed again) and
+    compile.
 
     A row that breaks the rules (written by another tool, or by an older version) is left out
     and reported in ``rejected`` with its problems.
     """
-    known: dict[StoreEntry, OriginPattern] = {}
-    if previous is not None:
-        known = dict(previous.entries)
+    known = {} if previous is None else previous.patterns
+    patterns: dict[tuple[str, bool, bool], OriginPattern] = {}
     good: list[tuple[StoreEntry, OriginPattern]] = []
     bad: list[tuple[StoreEntry, str]] = []
     for row in rows:
-        pattern = known.get(row)
-        if pattern is None:
+        origin = row.origin
+        key = (origin, row.dangerously_allow_insecure_origins, row[6])
+        pattern = known.get(key) if type(origin) is str else None
+        if pattern is None or _fields_problem(row):
             problems: list[ConfigProblem] = []
             pattern = check_entry(row, problems)
             if pattern is None:
                 bad.append((row, "; ".join(p.message for p in problems)))
                 continue
-            if show(pattern) != row.origin:
+            if show(pattern) != origin:
                 # Valid but not canonical: it would never match what browsers send.
-                bad.append((row, f"crossorigin: invalid origin {row.origin!r}: not canonical"))
+                bad.append((row, f"crossorigin: invalid origin {origin!r}: not canonical"))
                 continue
+        patterns[key] = pattern
         good.append((row, pattern))
     return Snapshot(
-        version, tuple(good), policy, tuple(bad), max_age, time.time() if now is None else now
+        version,
+        tuple(good),
+        policy,
+        tuple(bad),
+        max_age,
+        time.time() if now is None else now,
+        patterns,
     )

@@ -12,7 +12,6 @@ recovery, retries with capped exponential backoff and jitter.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
@@ -135,6 +134,7 @@ class OriginStore:
         self._policy_version: int | None = None
         self._bad_policy: str | None = None
         self._reload = False
+        self._died: str | None = None
 
     @classmethod
     def open(
@@ -321,17 +321,26 @@ class OriginStore:
         return StoredOrigins(OriginMatcher((), None), self.max_age, 0)
 
     def _kick(self) -> None:
-        """Start the watcher from a request (no lifespan); never blocks, never raises."""
+        """Start the watcher from a request (no lifespan, or after it died); never blocks,
+        never raises."""
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return
         if self._task is None or self._task.done():
-            logger.info("crossorigin: origin store %s: starting on the first request (no lifespan)",
-                        self.backend.url)  # fmt: skip
-            self._users += 1
+            died, self._died = self._died, None
+            if died is None:
+                logger.info("crossorigin: origin store %s: starting on the first request"
+                            " (no lifespan)", self.backend.url)  # fmt: skip
+            else:
+                self._fault(
+                    StoreUnavailable(
+                        f"origin store {self.backend.url}: the watcher task stopped"
+                        f" unexpectedly ({died}); restarted"
+                    )
+                )
             self._stopping = False
-            self._spawn(loop, initial=True)
+            self._spawn(loop, initial=self._snapshot is None)
         for live, _ in self._followers:
             live._follow(self.stored() or self._empty(), None, None)
 
@@ -443,22 +452,12 @@ class OriginStore:
     def _watcher_done(self, task: asyncio.Task[None]) -> None:
         if self._stopping:
             return
-        why = "cancelled" if task.cancelled() else repr(task.exception())
-        self._fault(
-            StoreUnavailable(
-                f"origin store {self.backend.url}: the watcher task stopped unexpectedly ({why})"
-            )
-        )
-        delay = self._backoff()
-        logger.warning("crossorigin: origin store %s: restarting the watcher in %.1f s",
-                       self.backend.url, delay)  # fmt: skip
-        loop = task.get_loop()
-        if not loop.is_closed():
-            loop.call_later(delay, self._respawn, loop)
-
-    def _respawn(self, loop: asyncio.AbstractEventLoop) -> None:
-        if not self._stopping and (self._task is None or self._task.done()):
-            self._spawn(loop, initial=False)
+        # Not restarted from here: the loop may be shutting down (asyncio.run cancels every
+        # task), and a new task would keep it busy. The next request restarts it (_kick) and
+        # reports the outage; until then the last snapshot keeps serving.
+        self._died = "cancelled" if task.cancelled() else repr(task.exception())
+        for live, _ in self._followers:
+            live._follow(self.stored() or self._empty(), None, self._kick)
 
     async def stop(self) -> None:
         """Stop the watcher (at lifespan shutdown). The last snapshot stays in use."""
@@ -466,6 +465,7 @@ class OriginStore:
         if self._users:
             return
         self._stopping = True
+        self._died = None
         task, self._task = self._task, None
         if task is not None and not task.done():
             task.cancel()
@@ -521,8 +521,9 @@ class OriginStore:
             await self._poll_forever(wake)
         finally:
             listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await listener
+            # Bounded, and without awaiting it directly: a listener that swallowed its
+            # cancellation must not keep this task (and a closing loop) alive.
+            await asyncio.wait({listener}, timeout=1.0)
 
     async def _listen(self, wake: asyncio.Event) -> None:
         """Wake the watcher on every change the backend announces (when it can). After the
@@ -538,6 +539,7 @@ class OriginStore:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                _raise_if_cancelling()
                 logger.debug("crossorigin: origin store %s: push channel broke: %r",
                              self.backend.url, exc)  # fmt: skip
             self._reload = True  # never trust a possibly missed stream: read everything
@@ -563,6 +565,18 @@ class OriginStore:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                # A client library may turn our cancellation into its own error (a closed
+                # connection): never swallow a cancellation that was asked for.
+                _raise_if_cancelling()
                 self._fault(exc)
             else:
                 self._recovered()
+
+
+def _raise_if_cancelling() -> None:
+    """Raise ``CancelledError`` if the current task has a cancellation pending (Python 3.11+;
+    on 3.10 the watcher relies on the client library re-raising it)."""
+    task = asyncio.current_task()
+    cancelling = getattr(task, "cancelling", None)
+    if cancelling is not None and cancelling():
+        raise asyncio.CancelledError
