@@ -84,8 +84,11 @@ def measure(url: str, *, push: bool, followers: int, changes: int) -> dict[str, 
     procs = [
         subprocess.Popen(
             [*command, *([] if push else ["--no-push"])],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
-        )  # fmt: skip
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
         for _ in range(followers)
     ]
     for proc in procs:
@@ -161,7 +164,7 @@ def main() -> None:
                     server.start()
                     url = server.url
                 asyncio.run(_create(url))
-                for push in ([True, False] if backend != "sqlite" else [False]):
+                for push in [True, False] if backend != "sqlite" else [False]:
                     row = {"backend": backend, **measure(url, push=push,
                            followers=args.followers, changes=args.changes)}  # fmt: skip
                     print(json.dumps(row), flush=True)
@@ -171,9 +174,9 @@ def main() -> None:
                 server.close()
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "propagation.json").write_text(json.dumps(rows, indent=2) + "\n")
-    lines = ["| backend | channel | changes × followers | p50 ms | p99 ms | max ms |",
+    lines = ["| backend | channel | changes x followers | p50 ms | p99 ms | max ms |",
              "| --- | --- | ---: | ---: | ---: | ---: |"]  # fmt: skip
-    lines += [f"| {r['backend']} | {r['channel']} | {r['changes']} × {r['followers']} |"
+    lines += [f"| {r['backend']} | {r['channel']} | {r['changes']} x {r['followers']} |"
               f" {r['p50_ms']} | {r['p99_ms']} | {r['max_ms']} |" for r in rows]  # fmt: skip
     (args.out / "propagation.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -36,11 +36,17 @@ app.add_middleware(
     routes=RoutePolicies(
         [
             # Customers' own domains may call the API, with their users' cookies...
-            ("/api/*", CORSConfig(allow_origins=["https://app.example.com"],
-                                  allow_credentials=True, allow_stored_origins=True)),
+            (
+                "/api/*",
+                CORSConfig(
+                    allow_origins=["https://app.example.com"],
+                    allow_credentials=True,
+                    allow_stored_origins=True,
+                ),
+            ),
         ],
         # ...but nothing else is opened to them.
         default=CORSConfig(allow_origins=["https://app.example.com"]),
-    ),  # fmt: skip
+    ),
     origin_store=store,
 )
