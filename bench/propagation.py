@@ -123,6 +123,37 @@ def measure(url: str, *, push: bool, followers: int, changes: int) -> dict[str, 
     }
 
 
+async def read_cost(url: str, entries: int) -> dict[str, Any]:
+    """Write *entries* rows in one transaction, then time a whole-store read (the reload a
+    watcher does after a change or a reconnect) and a version check (its poll)."""
+    from datetime import datetime, timezone
+
+    from crossorigin._store._backend import Write, open_backend
+    from crossorigin._store._entries import StoreEntry
+
+    backend = open_backend(url)
+    added = datetime.now(timezone.utc)
+    rows = [Write("put", StoreEntry(f"https://tenant{i}.customers.example", added=added))
+            for i in range(entries)]  # fmt: skip
+    start = time.perf_counter()
+    await backend.write([Write("clear"), *rows], create=True)
+    wrote = time.perf_counter() - start
+    reads, checks = [], []
+    for _ in range(3):
+        start = time.perf_counter()
+        snapshot = await backend.load_snapshot()
+        reads.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        await backend.current_version()
+        checks.append(time.perf_counter() - start)
+    assert len(snapshot.entries) == entries
+    await backend.write([Write("clear")])
+    await backend.close()
+    return {"entries": entries, "write_ms": round(wrote * 1000),
+            "read_ms": round(statistics.median(reads) * 1000),
+            "version_check_ms": round(statistics.median(checks) * 1000, 2)}  # fmt: skip
+
+
 async def _create(url: str) -> None:
     from crossorigin._store._backend import open_backend
 
@@ -136,6 +167,12 @@ def main() -> None:
     parser.add_argument("--changes", type=int, default=40)
     parser.add_argument("--followers", type=int, default=4)
     parser.add_argument("--backends", default="sqlite,redis,postgres")
+    parser.add_argument(
+        "--read-entries",
+        type=int,
+        default=100_000,
+        help="rows for the whole-store read timing (0: skip)",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--follow", help=argparse.SUPPRESS)
     parser.add_argument("--poll", type=float, default=0.5, help=argparse.SUPPRESS)
@@ -148,6 +185,7 @@ def main() -> None:
     from tests.services import PostgresServer, RedisServer
 
     rows = []
+    reads = []
     with tempfile.TemporaryDirectory() as tmp:
         servers: list[Any] = []
         try:
@@ -164,6 +202,10 @@ def main() -> None:
                     server.start()
                     url = server.url
                 asyncio.run(_create(url))
+                if args.read_entries:
+                    read = {"backend": backend, **asyncio.run(read_cost(url, args.read_entries))}
+                    print(json.dumps(read), flush=True)
+                    reads.append(read)
                 for push in [True, False] if backend != "sqlite" else [False]:
                     row = {"backend": backend, **measure(url, push=push,
                            followers=args.followers, changes=args.changes)}  # fmt: skip
@@ -173,11 +215,18 @@ def main() -> None:
             for server in servers:
                 server.close()
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "propagation.json").write_text(json.dumps(rows, indent=2) + "\n")
+    (args.out / "propagation.json").write_text(
+        json.dumps({"propagation": rows, "reads": reads}, indent=2) + "\n"
+    )
     lines = ["| backend | channel | changes x followers | p50 ms | p99 ms | max ms |",
              "| --- | --- | ---: | ---: | ---: | ---: |"]  # fmt: skip
     lines += [f"| {r['backend']} | {r['channel']} | {r['changes']} x {r['followers']} |"
               f" {r['p50_ms']} | {r['p99_ms']} | {r['max_ms']} |" for r in rows]  # fmt: skip
+    if reads:
+        lines += ["", "| backend | entries | write all (one transaction) ms | read all ms |"
+                  " version check ms |", "| --- | ---: | ---: | ---: | ---: |"]  # fmt: skip
+        lines += [f"| {r['backend']} | {r['entries']:,} | {r['write_ms']:,} | {r['read_ms']:,} |"
+                  f" {r['version_check_ms']} |" for r in reads]  # fmt: skip
     (args.out / "propagation.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
