@@ -82,7 +82,7 @@ def reset(lab: Demo) -> Iterator[None]:
                             for f in dataclasses.fields(CORSConfig)
                             if f.name != "allow_origin_predicate"
                         )
-                    ),  # fmt: skip
+                    ),
                 )
             ],
             id="unknown field",
