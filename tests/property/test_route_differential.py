@@ -41,7 +41,7 @@ from starlette.responses import Response
 from starlette.routing import Match, Mount, Route, compile_path, get_route_path
 
 from crossorigin import ConfigError, CORSConfig, RoutePolicies
-from crossorigin._routing import route_path
+from crossorigin._config.routes import route_path
 
 SETTINGS = settings(
     max_examples=300,
