@@ -42,9 +42,10 @@ from starlette.routing import Match, Mount, Route, compile_path, get_route_path
 
 from crossorigin import ConfigError, CORSConfig, RoutePolicies
 from crossorigin._config.routes import route_path
+from crossorigin._policy.protect import route_path as protect_route_path
 
 SETTINGS = settings(
-    max_examples=300,
+    max_examples=250,
     derandomize=True,
     deadline=None,
     database=None,
@@ -185,9 +186,11 @@ def _index(table: RoutePolicies, scope: dict[str, Any]) -> int | None:
 @SETTINGS
 @given(st.data())
 def test_route_path_is_get_route_path(data: st.DataObject) -> None:
-    """``route_path`` is Starlette's ``get_route_path`` for every path and root path."""
+    """``route_path`` (of route policies and of protection's exempt paths) is Starlette's
+    ``get_route_path`` for every path and root path."""
     scope = data.draw(templates().flatmap(scopes))
     assert route_path(scope) == get_route_path(scope)
+    assert protect_route_path(scope) == get_route_path(scope)
 
 
 ROUTE_ROWS = [
@@ -375,7 +378,7 @@ def prefixes(draw: st.DrawFn) -> str:
     return "/" + "/".join(draw(st.lists(st.sampled_from(LITERALS), min_size=1, max_size=2)))
 
 
-@settings(SETTINGS, max_examples=100)
+@settings(SETTINGS, max_examples=80)
 @given(st.data())
 def test_fastapi_router_prefix_and_include_router(data: st.DataObject) -> None:
     """Entries written as ``prefix + template`` select the route a FastAPI app really runs,
