@@ -618,6 +618,10 @@ def check_headers(out: Outcome) -> None:
             _require(not _cors_names(message), "denied-origin-got-cors", repr(message))
         vary = _lines(message, b"vary")
         _require(len(vary) <= 1, "vary-single", repr(message))
+        if acao and acao != [b"*"]:
+            # An echoed origin varies by Origin, or a cache serves it to another origin.
+            tokens = {t.strip().lower() for line in vary for t in line.split(b",")}
+            _require(b"origin" in tokens, "vary-origin-missing", repr(message))
 
 
 def check_app_runs(out: Outcome) -> None:

@@ -10,6 +10,7 @@ invariants (``fuzz_asgi.check_*``):
 * no exception escapes the middleware except the app's own (and then the page gets a 500);
 * at most one ``Access-Control-Allow-Origin``, and it is ``*`` or the request's exact ``Origin``;
   no ``Access-Control-Allow-Credentials`` without it, never with ``*``;
+  an echoed origin comes with ``Vary: Origin`` (one ``Vary`` line);
 * no preflight-only header (ACAM, ACAH, ACMA, ACAPN) on a request that is not a preflight;
 * a denied origin gets no ``Access-Control-*`` header, in any case spelling;
 * the app runs for every request but a preflight or one refused by protection;
