@@ -94,11 +94,8 @@ CONFIGS: dict[str, Callable[[], CORSConfig | RoutePolicies]] = {
         default=CORSConfig(**EXACT),
     ),
 }
-SHADOWS: dict[str, Callable[[], CORSConfig]] = {
-    name: factory  # type: ignore[misc]
-    for name, factory in CONFIGS.items()
-    if name != "routes"
-}
+SHADOWS = {name: factory for name, factory in CONFIGS.items() if name != "routes"}
+"""Shadow configs: every shape but the route table (a shadow is one ``CORSConfig``)."""
 
 # ------------------------------------------------------------------------------- requests
 
