@@ -305,7 +305,7 @@ def markdown(data: dict[str, Any]) -> str:
     ]
     for r in data["runs"]:
         m = r["memory"]
-        growth = "-" if m["growth"] is None else f"{m['growth']:+.1%}"
+        growth = "-" if m["growth"] is None else f"{m['growth']:+.2%}"
         lines.append(
             f"| {r['server']} | {r['requests']:,} | {r['rps']:,.0f} | {r['bad']} | "
             f"{_errors(r['socket_errors'])} | {_mib(m['baseline_kib'])} | {_mib(m['final_kib'])} | "
