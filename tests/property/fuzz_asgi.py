@@ -269,6 +269,8 @@ class Case:
     headers: tuple[tuple[str, str], ...]
     app: str
     app_headers: str
+    denial_extension: bool = False
+    """WebSocket scopes: the server offers the ``websocket.http.response`` extension."""
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -297,6 +299,7 @@ def cases(app_headers: list[str] | None = None) -> st.SearchStrategy[Case]:
             headers=header_lines(),
             app=st.sampled_from(HTTP_APPS if kind == "http" else WS_APPS),
             app_headers=st.sampled_from(app_headers or APP_HEADERS),
+            denial_extension=st.booleans() if kind == "websocket" else st.just(False),
         )
     )
 
@@ -435,6 +438,8 @@ def scope_of(case: Case) -> dict[str, Any]:
         scope["method"] = case.method
     else:
         scope["subprotocols"] = []
+        if case.denial_extension:
+            scope["extensions"] = {"websocket.http.response": {}}
     return scope
 
 
@@ -574,11 +579,16 @@ def check_headers(out: Outcome) -> None:
         _require(out.sent == out.app.copies, "passthrough", f"{out.sent!r} != {out.app.copies!r}")
         return
     if out.scope["type"] == "websocket":
-        _require(
-            [m["type"] for m in out.sent] in (["websocket.close"], []),
-            "websocket-denial",
-            repr(out.sent),
+        # Refused before the app: closed before accept, or an HTTP denial response when the
+        # server offers the extension; either way without a single CORS header.
+        expected = (
+            ["websocket.http.response.start", "websocket.http.response.body"]
+            if out.case.denial_extension
+            else ["websocket.close"]
         )
+        _require([m["type"] for m in out.sent] == expected, "websocket-denial", repr(out.sent))
+        for message in out.sent:
+            _require(not _cors_names(message), "websocket-denial-cors", repr(message))
         return
     origins = request_origins(out.scope)
     preflight = is_preflight(out.scope)

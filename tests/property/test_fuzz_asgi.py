@@ -83,6 +83,14 @@ def _case(**changes: Any) -> f.Case:
         config="protect-both", scope_type="websocket", headers=(("origin", "https://evil.example"),)
     )
 )
+@example(
+    _case(
+        config="protect-websockets",
+        scope_type="websocket",
+        headers=(("origin", "https://evil.example"),),
+        denial_extension=True,
+    )
+)
 def test_fuzz_invariants(case: f.Case) -> None:
     """Every invariant that holds today, for every case (the module docstring lists them)."""
     f.check_always(f.run(case))
