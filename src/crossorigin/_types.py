@@ -7,7 +7,7 @@ framework (the same approach as ``starlette/types.py``).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import Any, Final
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -18,6 +18,9 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 #: ``(origin, scope) -> bool`` or ``(origin, scope) -> Awaitable[bool]``. Called with a
 #: syntactically valid serialized origin only, and only when no static rule matched.
 OriginPredicate = Callable[[str, Scope], bool | Awaitable[bool]]
+
+LOG_LIMIT: Final = 200
+"""Characters of a request (or stored) value shown in a log line; longer values are cut."""
 
 #: Raw ASGI header list: ``[(lower-case name, value), ...]`` as bytes.
 RawHeaders = list[tuple[bytes, bytes]]

@@ -119,7 +119,7 @@ class Observer:
         origin, count = origin_lines(scope["headers"])
         if origin is None:
             return  # not a CORS request: no decision was made
-        reason = r.ALLOWED if allowed else denial_reason(origin, count)
+        reason = policy.allowed_reason(origin) if allowed else denial_reason(origin, count)
         active = Decision("actual", allowed, reason, _text(origin), scope["method"], scope["path"])
         self.emit(active)
         if self.shadow is not None:
@@ -138,11 +138,18 @@ class Observer:
         acrh: list[bytes] | None,
         private_network: bool,
         reason: str,
+        policy: Policy | None = None,
     ) -> None:
-        """A preflight answered with *reason*; ``acrh=None`` when it was too large to read."""
+        """A preflight answered with *reason*; ``acrh=None`` when it was too large to read.
+
+        *policy* (the one that answered) tells an origin the store allowed from a listed one.
+        """
+        allowed = reason == r.ALLOWED
+        if allowed and policy is not None:
+            reason = policy.allowed_reason(origin)
         active = Decision(
             "preflight",
-            reason == r.ALLOWED,
+            allowed,
             reason,
             _text(origin),
             method.decode("latin-1"),
@@ -168,9 +175,12 @@ class Observer:
         allowed: bool,
         reason: str,
         evaluate: Evaluate,
+        policy: Policy | None = None,
     ) -> None:
         """A write-protection or WebSocket verdict (``reason`` is ``disabled`` when off)."""
         origin, _ = origin_lines(scope["headers"])
+        if reason == r.ALLOWED and origin is not None and policy is not None:
+            reason = policy.allowed_reason(origin)
         active = Decision(
             kind, allowed, reason, _text(origin), scope.get("method", "GET"), scope["path"]
         )

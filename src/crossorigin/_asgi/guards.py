@@ -32,7 +32,9 @@ async def guard_http(policy: Policy, scope: Scope, send: Send, observer: Observe
         return True
     allowed, reason = await write_admission(policy, scope)
     if observer is not None:
-        await observer.protection("write-protection", scope, allowed, reason, write_admission)
+        await observer.protection(
+            "write-protection", scope, allowed, reason, write_admission, policy
+        )
     if allowed:
         return True
     log_denial("write-protection", reason, origin_lines(scope["headers"])[0], scope)
@@ -47,7 +49,7 @@ async def guard_websocket(
     """Apply WebSocket protection; ``False`` when the handshake was refused before the app."""
     allowed, reason = await websocket_admission(policy, scope)
     if observer is not None:
-        await observer.protection("websocket", scope, allowed, reason, websocket_admission)
+        await observer.protection("websocket", scope, allowed, reason, websocket_admission, policy)
     if allowed:
         return True
     log_denial("websocket", reason, origin_lines(scope["headers"])[0], scope)

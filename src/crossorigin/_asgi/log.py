@@ -9,16 +9,12 @@ line or flood the log.
 from __future__ import annotations
 
 import logging
-from typing import Final
 
 from crossorigin._policy.policy import denial_reason
 from crossorigin._policy.reasons import ORIGIN_NOT_ALLOWED
-from crossorigin._types import Scope
+from crossorigin._types import LOG_LIMIT, Scope
 
 logger = logging.getLogger("crossorigin")
-
-LOG_LIMIT: Final = 200
-"""Characters of a request value shown in a log line; longer values are cut."""
 
 
 def shown(value: bytes | str | None) -> str:

@@ -22,6 +22,7 @@ from crossorigin._policy.reasons import (
     ACRH_INVALID,
     ACRH_TOO_LARGE,
     ALLOWED,
+    ALLOWED_BY_STORE,
     HEADER_NOT_ALLOWED,
     METHOD_INVALID,
     METHOD_NOT_ALLOWED,
@@ -49,6 +50,31 @@ def denial_reason(origin: bytes, count: int) -> ReasonCode:
     if origin == b"null":
         return ORIGIN_NULL
     return ORIGIN_INVALID if parse_origin(origin) is None else ORIGIN_NOT_ALLOWED
+
+
+BROWSER_DEFAULT_MAX_AGE = 5
+"""Seconds browsers cache a preflight answered without ``Access-Control-Max-Age``
+(https://fetch.spec.whatwg.org/#http-access-control-max-age)."""
+
+
+class StoredOrigins:
+    """The origin store's entries of one snapshot, compiled once and shared by every policy
+    that sets ``allow_stored_origins``. Immutable."""
+
+    __slots__ = ("matcher", "max_age", "version")
+
+    def __init__(self, matcher: OriginMatcher, max_age: int, version: int) -> None:
+        self.matcher = matcher
+        #: Cap on ``Access-Control-Max-Age`` for policies that take stored origins.
+        self.max_age = max_age
+        self.version = version
+
+
+def capped_max_age(max_age: int | None, cap: int) -> int | None:
+    """``max_age`` limited to *cap*; ``None`` (the browsers' 5 s) stays only if within it."""
+    if max_age is None:
+        return None if cap >= BROWSER_DEFAULT_MAX_AGE else cap
+    return min(max_age, cap)
 
 
 class Protection:
@@ -112,10 +138,11 @@ class Policy:
         "protection",
         "public",
         "public_headers",
+        "static_matcher",
         "vary",
     )  # fmt: skip
 
-    def __init__(self, config: CORSConfig) -> None:
+    def __init__(self, config: CORSConfig, stored: StoredOrigins | None = None) -> None:
         self.config = config
         regex = config.allow_origin_regex
         self.public = "*" in config.allow_origins
@@ -123,6 +150,13 @@ class Policy:
             (parse_pattern(o) for o in config.allow_origins if o != "*"),
             regex if isinstance(regex, re.Pattern) else None,
         )
+        #: The config's own rules when stored origins are joined to them, else ``None``.
+        self.static_matcher: OriginMatcher | None = None
+        max_age = config.max_age
+        if stored is not None and config.allow_stored_origins:
+            self.static_matcher = self.matcher
+            self.matcher = self.matcher.union(stored.matcher)
+            max_age = capped_max_age(max_age, stored.max_age)
         self.predicate: OriginPredicate | None = config.allow_origin_predicate
         #: Write/WebSocket protection (behaviour.md B33-B38), ``None`` when both are off.
         self.protection = compile_protection(config)
@@ -161,7 +195,7 @@ class Policy:
         )
         self._acac: tuple[Header, ...] = ((h.ACAC, _TRUE),) if credentials else ()
         self._max_age: tuple[Header, ...] = (
-            () if config.max_age is None else ((h.ACMA, str(config.max_age).encode("ascii")),)
+            () if max_age is None else ((h.ACMA, str(max_age).encode("ascii")),)
         )
         self._preflight_tail = self._acac + self._max_age
         vary = _PREFLIGHT_VARY
@@ -175,6 +209,13 @@ class Policy:
         self.allows_statically: Callable[[bytes], bool] = (
             self._public_allows if self.public else self.matcher.matches
         )
+
+    def allowed_reason(self, origin: bytes) -> ReasonCode:
+        """The reason code of an allowed *origin*: whether the origin store allowed it."""
+        static = self.static_matcher
+        if static is None or self.public or static.matches(origin):
+            return ALLOWED
+        return ALLOWED_BY_STORE
 
     def _public_allows(self, origin: bytes) -> bool:
         return origin == b"null" or parse_origin(origin) is not None

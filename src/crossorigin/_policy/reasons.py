@@ -11,6 +11,7 @@ from typing import Final, Literal
 
 ReasonCode = Literal[
     "allowed",
+    "allowed_by_store",
     "no_origin",
     "origin_not_allowed",
     "origin_invalid",
@@ -31,6 +32,9 @@ ReasonCode = Literal[
 
 # Shared by every decision.
 ALLOWED: Final = "allowed"  # CORS: the origin (and method, headers) is allowed by the policy
+ALLOWED_BY_STORE: Final = "allowed_by_store"
+"""Allowed because the origin store holds the origin (decision records only: the middleware
+itself compares with :data:`ALLOWED`)."""
 NO_ORIGIN: Final = "no_origin"  # no Origin: not a CORS request; for writes, not a browser
 
 # CORS: the origin.
