@@ -112,13 +112,7 @@ async def write_admission(policy: Policy, scope: Scope) -> Admission:
     # No Sec-Fetch-Site: an older browser or not a browser. Browsers send Origin with every
     # non-GET/HEAD request (https://fetch.spec.whatwg.org/#origin-header), so none means a
     # client that carries no victim's cookies.
-    if origin is None:
-        return True, NO_ORIGIN
-    if origins == 1 and _is_same_origin(origin, host, protection.public_origin):
-        return True, SAME_ORIGIN
-    if await _is_trusted(policy, origin, origins, scope):
-        return True, ALLOWED
-    return False, CROSS_ORIGIN
+    return await _origin_admission(policy, origin, origins, host, protection.public_origin, scope)
 
 
 async def websocket_admission(policy: Policy, scope: Scope) -> Admission:
@@ -135,9 +129,21 @@ async def websocket_admission(policy: Policy, scope: Scope) -> Admission:
         return True, EXEMPT_PATH
     origin, origins = origin_lines(scope["headers"])
     _, _, host = _fetch_site_and_host(scope)
+    return await _origin_admission(policy, origin, origins, host, protection.public_origin, scope)
+
+
+async def _origin_admission(
+    policy: Policy,
+    origin: bytes | None,
+    origins: int,
+    host: bytes | None,
+    public_origin: bytes | None,
+    scope: Scope,
+) -> Admission:
+    """Decide from ``Origin`` alone: none (not a browser), this server's own, or trusted."""
     if origin is None:
         return True, NO_ORIGIN
-    if origins == 1 and _is_same_origin(origin, host, protection.public_origin):
+    if origins == 1 and _is_same_origin(origin, host, public_origin):
         return True, SAME_ORIGIN
     if await _is_trusted(policy, origin, origins, scope):
         return True, ALLOWED
