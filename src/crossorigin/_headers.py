@@ -34,6 +34,9 @@ MAX_ACRH_LINES = 16
 MAX_ACRH_NAMES = 128
 """Names listed in ACRH."""
 MAX_ACRH_EMPTY = 16
+MAX_ACRM_BYTES = 64
+"""Bytes of an ``Access-Control-Request-Method`` value; longer ones fail the preflight unread.
+The longest registered method (``UPDATEREDIRECTREF``, RFC 3253 via the IANA registry) has 17."""
 """Empty list elements (``a,,b``), tolerated per RFC 9110 §5.6.1.2, but bounded."""
 
 # https://fetch.spec.whatwg.org/#cors-safelisted-request-header: names a browser may list in

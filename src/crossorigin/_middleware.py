@@ -197,9 +197,10 @@ class CORSMiddleware:
         origins = methods = 0
         acrh: list[bytes] = []
         acrh_bytes = 0
-        private_network = False
+        private_network = over_budget = False
+        lines = iter(scope["headers"])
         # Literal names (not module constants) keep this per-header loop free of lookups.
-        for name, value in scope["headers"]:
+        for name, value in lines:
             if name == b"origin":
                 origin = value
                 origins += 1
@@ -209,28 +210,27 @@ class CORSMiddleware:
             elif name == b"access-control-request-headers":
                 acrh_bytes += len(value)
                 if len(acrh) == h.MAX_ACRH_LINES or acrh_bytes > h.MAX_ACRH_BYTES:
-                    # Stop at once on hostile input (1,000 ACRH lines, 1 MiB of commas):
-                    # no work proportional to it (conformance C5, item 43).
-                    await _respond(send, 403, [policy.preflight_vary])
-                    _log_denial("preflight", p.ACRH_TOO_LARGE, origin or b"", scope)
-                    if self._observer is not None and origin is not None:
-                        await self._observer.preflight(
-                            self,
-                            scope,
-                            origin,
-                            origins,
-                            method or b"",
-                            None,
-                            False,
-                            p.ACRH_TOO_LARGE,
-                        )
-                    return None
+                    # Hostile input (1,000 ACRH lines, 1 MiB of commas): stop collecting at
+                    # once, no work proportional to its bytes (conformance C5, item 43). It
+                    # is refused only if the request turns out to be a preflight.
+                    over_budget = True
+                    break
                 acrh.append(value)
             elif name == b"access-control-request-private-network":
                 private_network = value == b"true"
+        if over_budget:
+            # Over the ACRH budget: only Origin and ACRM still matter, found by a lighter
+            # scan of the remaining lines.
+            for name, value in lines:
+                if name == b"origin":
+                    origin = value
+                    origins += 1
+                elif name == b"access-control-request-method":
+                    method = value
+                    methods += 1
         if origin is None or method is None:
             # Not a preflight (https://fetch.spec.whatwg.org/#cors-preflight-request): the app
-            # answers it like any other request (conformance C1).
+            # answers it like any other request, whatever its ACRH (conformance C1).
             if policy.public:
                 cors = policy.public_headers
             elif origin is None:
@@ -240,8 +240,18 @@ class CORSMiddleware:
             if self._observer is not None:
                 await self._observer.actual(self, policy, scope, bool(cors))
             return cors
-        if methods > 1:
-            method = b""  # browsers send one ACRM line; several is not a method
+        if methods > 1 or len(method) > h.MAX_ACRM_BYTES:
+            # Browsers send one ACRM line holding one method; anything else is not a method,
+            # and an oversized one is never parsed, cached or echoed.
+            method = b""
+        if over_budget:
+            await _respond(send, 403, [policy.preflight_vary])
+            _log_denial("preflight", p.ACRH_TOO_LARGE, origin, scope, method)
+            if self._observer is not None:
+                await self._observer.preflight(
+                    self, scope, origin, origins, method, None, False, p.ACRH_TOO_LARGE
+                )
+            return None
         if origins == 1 and policy.allows_statically(origin):
             result = policy.cached_preflight(origin, method, acrh, private_network)
         elif policy.exact_only and not policy.public:

@@ -62,6 +62,20 @@ HTTP_ROWS = [
         id="preflight with too many ACRH lines",
     ),
     pytest.param(
+        CORS, "OPTIONS", [("access-control-request-headers", "x" * 5000)], [],
+        id="acrh budget only for preflights: no Origin, no decision",
+    ),
+    pytest.param(
+        CORS, "OPTIONS", [("origin", APP), ("access-control-request-headers", "x" * 5000)],
+        [d("actual", True, "allowed", APP, "OPTIONS")],
+        id="acrh budget only for preflights: Origin without ACRM is an actual request",
+    ),
+    pytest.param(
+        CORS, "OPTIONS", preflight(APP, "P" * 65),
+        [d("preflight", False, "method_invalid", APP, "")],
+        id="acrm over its bound is not recorded verbatim",
+    ),
+    pytest.param(
         CORS, "GET", [("origin", APP)], [d("actual", True, "allowed", APP, "GET")],
         id="actual allowed",
     ),
