@@ -142,18 +142,23 @@ def merge_response_headers(
     the first line, and an app's ``Vary`` must never be clobbered (jub0bs/cors middleware.go,
     "we must add (rather than set) a Vary header").
     """
-    # ASGI requires lower-case response header names
-    # (https://asgi.readthedocs.io/en/latest/specs/www.html#response-start-send-event), so
-    # names are compared as they are, without a per-header lower().
+    # ASGI asks for lower-case response header names
+    # (https://asgi.readthedocs.io/en/latest/specs/www.html#response-start-send-event), but
+    # Django's ASGI handler and others pass the application's spelling through, and servers
+    # send it as is. Ownership must not depend on case, or an app's 'Access-Control-Allow-Origin'
+    # would leak to a denied origin. The common lower-case name costs the same as before: the
+    # case-folding comparison only runs for names starting with an upper-case 'A' or 'V', or
+    # with 'a'/'v' when the lower-case test failed.
     out: list[Sequence[bytes]] = []
     vary_at = -1
     for pair in raw:
         name = pair[0]
-        # First-byte tests spare most headers the longer comparisons ('a' = 97, 'v' = 118).
+        # First-byte tests spare most headers the longer comparisons.
         first = name[:1]
-        if first == b"a" and name.startswith(_OWNED_PREFIX):
-            continue
-        if first == b"v" and name == VARY and vary_at < 0:
+        if first == b"a" or first == b"A":
+            if name.startswith(_OWNED_PREFIX) or name[:15].lower() == _OWNED_PREFIX:
+                continue
+        elif (first == b"v" or first == b"V") and vary_at < 0 and name.lower() == VARY:
             vary_at = len(out)
         out.append(pair)  # the app's own pair object: no copy
     if vary:
@@ -167,7 +172,7 @@ def merge_response_headers(
 
 def _merge_vary(out: list[Sequence[bytes]], at: int, vary: bytes) -> None:
     """Append each token of *vary* to the ``Vary`` line at *at* unless already listed."""
-    existing = [value for name, value in out if name == VARY]
+    existing = [value for name, value in out if name.lower() == VARY]
     for token in vary.split(b", "):
         if not vary_has(existing, token.lower()):
             name, value = out[at]

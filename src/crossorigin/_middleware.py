@@ -168,9 +168,12 @@ class CORSMiddleware:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                message["headers"] = h.merge_response_headers(
-                    message.get("headers", ()), cors, vary
-                )
+                # A new message: the app's own dict may be reused for later responses (a
+                # prebuilt one), so writing into it would carry these headers along.
+                message = {
+                    **message,
+                    "headers": h.merge_response_headers(message.get("headers", ()), cors, vary),
+                }
             await send(message)
 
         try:
