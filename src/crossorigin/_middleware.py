@@ -47,12 +47,14 @@ class CORSMiddleware:
         shadow: a candidate config evaluated on every request without affecting responses;
             each request it would decide differently is logged at WARNING on the
             ``crossorigin.shadow`` logger and given to *on_decision* with ``shadow=True``.
-        on_decision: called with a :class:`~crossorigin.Decision` for every CORS,
-            write-protection and WebSocket decision; its exceptions are logged, never raised.
+        on_decision: a plain (not async) function called with a :class:`~crossorigin.Decision`
+            for every CORS, write-protection and WebSocket decision; its exceptions are
+            logged, never raised.
 
     Raises:
         ConfigError: when the configuration (or the keyword arguments) is invalid.
-        TypeError: when both *config* and keyword arguments are given.
+        TypeError: when both *config* and keyword arguments are given, or *on_decision* is
+            an async function.
 
     .. versionadded:: 0.1
     """
