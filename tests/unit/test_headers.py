@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crossorigin._headers import (
+from crossorigin._grammar.headers import (
     FORBIDDEN_REQUEST,
     MAX_ACRH_BYTES,
     MAX_ACRH_EMPTY,

@@ -16,8 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from crossorigin import ConfigError, CORSConfig
-from crossorigin._regex import backtracking, samples
-from crossorigin._validate import _escape_dots
+from crossorigin._config.validate import _escape_dots
+from crossorigin._grammar.regex import backtracking, samples
 
 C = {"allow_credentials": True}
 CANARY = "https://o7fa8o7b.invalid"
