@@ -216,7 +216,7 @@ class CORSMiddleware:
                 acrh_bytes += len(value)
                 if len(acrh) == h.MAX_ACRH_LINES or acrh_bytes > h.MAX_ACRH_BYTES:
                     # Hostile input (1,000 ACRH lines, 1 MiB of commas): stop collecting at
-                    # once, no work proportional to its bytes (conformance C5, item 43). It
+                    # once, no work proportional to its bytes (behaviour.md B21). It
                     # is refused only if the request turns out to be a preflight.
                     over_budget = True
                     break
@@ -235,7 +235,7 @@ class CORSMiddleware:
                     methods += 1
         if origin is None or method is None:
             # Not a preflight (https://fetch.spec.whatwg.org/#cors-preflight-request): the app
-            # answers it like any other request, whatever its ACRH (conformance C1).
+            # answers it like any other request, whatever its ACRH (behaviour.md B1, B2).
             if policy.public:
                 cors = policy.public_headers
             elif origin is None:
