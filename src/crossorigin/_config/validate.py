@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any
 
+from crossorigin._config import protection as _protect
 from crossorigin._errors import ConfigProblem, problem
 from crossorigin._grammar import headers as _headers
 from crossorigin._grammar import methods as _methods
@@ -22,16 +23,15 @@ from crossorigin._grammar.origins import (
     parse_origin,
     parse_pattern,
 )
-from crossorigin._policy import protect as _protect
 
 if TYPE_CHECKING:
-    from crossorigin._config.config import CORSConfig
+    from crossorigin._config.fields import ConfigFields
 
 MAX_AGE_LIMIT = 86400
 """Firefox's cap, the highest of any browser (Chromium caps at 7200 s, WebKit at 600 s)."""
 
 
-def validate(config: CORSConfig, problems: list[ConfigProblem]) -> dict[str, Any]:
+def validate(config: ConfigFields, problems: list[ConfigProblem]) -> dict[str, Any]:
     """Check every field of *config*, append problems, and return the normalised fields."""
     out: dict[str, Any] = {}
     for name in (
@@ -96,7 +96,7 @@ def _strings(name: str, value: object, problems: list[ConfigProblem], example: s
 
 
 def _check_origins(
-    config: CORSConfig, origins: list[str], problems: list[ConfigProblem]
+    config: ConfigFields, origins: list[str], problems: list[ConfigProblem]
 ) -> list[OriginPattern]:
     patterns: list[OriginPattern] = []
     for text in origins:
@@ -163,7 +163,7 @@ def _check_origins(
 
 
 def _check_credentialed_patterns(
-    config: CORSConfig, patterns: list[OriginPattern], problems: list[ConfigProblem]
+    config: ConfigFields, patterns: list[OriginPattern], problems: list[ConfigProblem]
 ) -> None:
     for pattern in patterns:
         shown = _show(pattern)
@@ -298,7 +298,7 @@ def _exposed_name_problem(name: str) -> str | None:
 
 
 def _check_exposed(
-    config: CORSConfig, names: list[str], problems: list[ConfigProblem]
+    config: ConfigFields, names: list[str], problems: list[ConfigProblem]
 ) -> tuple[str, ...]:
     out = _names("expose_headers", names, problems, _exposed_name_problem)
     if "*" in out and config.allow_credentials is True:
@@ -315,7 +315,7 @@ def _check_exposed(
 
 
 def _check_regex(
-    config: CORSConfig, patterns: list[OriginPattern], problems: list[ConfigProblem]
+    config: ConfigFields, patterns: list[OriginPattern], problems: list[ConfigProblem]
 ) -> re.Pattern[str] | None:
     value = config.allow_origin_regex
     if value is None:
@@ -375,7 +375,7 @@ _BACKTRACKING = {
 
 
 def _check_regex_safety(
-    config: CORSConfig, value: object, regex: re.Pattern[str], problems: list[ConfigProblem]
+    config: ConfigFields, value: object, regex: re.Pattern[str], problems: list[ConfigProblem]
 ) -> None:
     """The checks ``allow_origins`` entries get, applied to what the regex matches.
 
@@ -483,7 +483,9 @@ def _is_loopback(origin: Origin) -> bool:
 Found = tuple[str, str] | None
 
 
-def _insecure_variant(config: CORSConfig, regex: re.Pattern[str], witnesses: list[Origin]) -> Found:
+def _insecure_variant(
+    config: ConfigFields, regex: re.Pattern[str], witnesses: list[Origin]
+) -> Found:
     if config.dangerously_allow_insecure_origins is True:
         return None
     for witness in witnesses:
@@ -504,7 +506,7 @@ def _insecure_variant(config: CORSConfig, regex: re.Pattern[str], witnesses: lis
     return None
 
 
-def _unescaped_dot(config: CORSConfig, regex: re.Pattern[str], witnesses: list[Origin]) -> Found:
+def _unescaped_dot(config: ConfigFields, regex: re.Pattern[str], witnesses: list[Origin]) -> Found:
     suggestion = _escape_dots(regex.pattern)
     fixed = _compiles(suggestion, regex.flags) if suggestion != regex.pattern else None
     if fixed is None:
@@ -558,7 +560,7 @@ def _compiles(source: str, flags: int) -> re.Pattern[str] | None:
 
 
 def _public_suffix_sibling(
-    config: CORSConfig, regex: re.Pattern[str], witnesses: list[Origin]
+    config: ConfigFields, regex: re.Pattern[str], witnesses: list[Origin]
 ) -> Found:
     if config.dangerously_allow_public_suffix_wildcards is True:
         return None
@@ -585,7 +587,7 @@ def _public_suffix_sibling(
     return None
 
 
-def _look_alike(config: CORSConfig, regex: re.Pattern[str], witnesses: list[Origin]) -> Found:
+def _look_alike(config: ConfigFields, regex: re.Pattern[str], witnesses: list[Origin]) -> Found:
     psl = _public_suffix_list()
     for witness in witnesses:
         host = witness.host
@@ -619,7 +621,7 @@ def _public_suffix_list() -> Any:
     return PublicSuffixList()
 
 
-def _check_predicate(config: CORSConfig, problems: list[ConfigProblem]) -> None:
+def _check_predicate(config: ConfigFields, problems: list[ConfigProblem]) -> None:
     value = config.allow_origin_predicate
     if value is not None and not callable(value):
         problems.append(
@@ -642,7 +644,7 @@ def _check_predicate(config: CORSConfig, problems: list[ConfigProblem]) -> None:
         )
 
 
-def _check_numbers(config: CORSConfig, problems: list[ConfigProblem]) -> None:
+def _check_numbers(config: ConfigFields, problems: list[ConfigProblem]) -> None:
     age = config.max_age
     if age is not None and (
         isinstance(age, bool) or not isinstance(age, int) or not 0 <= age <= MAX_AGE_LIMIT
