@@ -222,9 +222,9 @@ class CORSMiddleware:
                 acrh.append(value)
             elif name == b"access-control-request-private-network":
                 private_network = value == b"true"
-        if over_budget:
-            # Over the ACRH budget: only Origin and ACRM still matter, found by a lighter
-            # scan of the remaining lines.
+        if over_budget and (origin is None or method is None):
+            # Over the ACRH budget: only whether Origin and ACRM are present still matters,
+            # found by a lighter scan of the remaining lines.
             for name, value in lines:
                 if name == b"origin":
                     origin = value
