@@ -8,6 +8,7 @@ written for the same origins as an entry gets the same verdict as the entry.
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
@@ -403,3 +404,55 @@ def test_regex_credentials_unescaped_exact_origin_refused(scheme: str, domain: s
 def test_regex_backtracking_rule(regex: str, kind: str | None) -> None:
     found = backtracking(re.compile(regex))
     assert (found.kind if found else None) == kind
+
+
+# -- property: the backtracking rule misses no ambiguous repetition. If some string splits into
+#    iterations of (B)+ in two ways, its k-fold repetition splits in 2**k ways, and re tries them
+#    all before failing: exponential. Checked by brute force over short strings.
+
+INF = 99
+CLASSES = {"a": "a", "b": "b", ".": r"\.", "ab": "[ab]", "a.": "[a.]", "ab.": "[ab.]"}
+QUANTIFIERS = {
+    (1, 1): "",
+    (0, 1): "?",
+    (0, INF): "*",
+    (1, INF): "+",
+    (2, 2): "{2}",
+    (1, 2): "{1,2}",
+}
+ITEM = st.tuples(st.sampled_from(sorted(CLASSES)), st.sampled_from(sorted(QUANTIFIERS)))
+
+
+def _ways(items: list[tuple[str, tuple[int, int]]], text: str) -> int:
+    """How many ways the sequence of (class, (min, max)) items matches all of *text*."""
+    if not items:
+        return 1 if not text else 0
+    (chars, (low, high)), rest = items[0], items[1:]
+    total = 0
+    for n in range(low, min(high, len(text)) + 1):
+        if all(c in chars for c in text[:n]):
+            total += _ways(rest, text[n:])
+    return total
+
+
+def _parses(items: list[tuple[str, tuple[int, int]]], text: str) -> int:
+    """How many ways *text* splits into one or more non-empty iterations of the items."""
+    counts = [1] + [0] * len(text)
+    for end in range(1, len(text) + 1):
+        counts[end] = sum(counts[start] * _ways(items, text[start:end]) for start in range(end))
+    return counts[len(text)]
+
+
+STRINGS = ["".join(p) for n in range(1, 6) for p in itertools.product("ab.", repeat=n)]
+
+
+@given(st.lists(ITEM, min_size=1, max_size=3))
+def test_regex_backtracking_rule_misses_no_ambiguous_repetition(
+    items: list[tuple[str, tuple[int, int]]],
+) -> None:
+    body = "".join(CLASSES[chars] + QUANTIFIERS[q] for chars, q in items)
+    regex = f"(?:{body})+"
+    ambiguous = next((s for s in STRINGS if _parses(items, s) >= 2), None)
+    if ambiguous is not None:
+        found = backtracking(re.compile(regex))
+        assert found is not None, f"{regex!r} splits {ambiguous!r} in two ways"
