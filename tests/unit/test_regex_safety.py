@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crossorigin import ConfigError, CORSConfig
@@ -22,6 +22,9 @@ from crossorigin._grammar.regex import backtracking, samples
 
 C = {"allow_credentials": True}
 CANARY = "https://o7fa8o7b.invalid"
+SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+"""No deadline: the first credentialed config loads the Public Suffix List (about 0.1 s), and the
+machine may be busy; nothing here is about time."""
 ANY_ORIGIN = (
     f"it matches any origin (such as {CANARY!r}); with allow_credentials=True that would let"
     " every site read responses with the user's cookies; match the trusted origins only, or set"
@@ -365,6 +368,7 @@ def reasons(**kwargs: Any) -> list[str]:
     return []
 
 
+@SETTINGS
 @given(scheme=SCHEME, host=HOST, port=PORT)
 def test_regex_credentials_exact_origin_same_verdict_as_entry(
     scheme: str, host: str, port: str
@@ -373,6 +377,7 @@ def test_regex_credentials_exact_origin_same_verdict_as_entry(
     assert reasons(allow_origin_regex=re.escape(origin)) == reasons(allow_origins=[origin])
 
 
+@SETTINGS
 @given(scheme=SCHEME, domain=DOMAIN)
 def test_regex_credentials_subdomain_wildcard_same_verdict_as_entry(
     scheme: str, domain: str
@@ -381,6 +386,7 @@ def test_regex_credentials_subdomain_wildcard_same_verdict_as_entry(
     assert reasons(allow_origin_regex=regex) == reasons(allow_origins=[f"{scheme}://*.{domain}"])
 
 
+@SETTINGS
 @given(scheme=SCHEME, domain=DOMAIN)
 def test_regex_credentials_unescaped_exact_origin_refused(scheme: str, domain: str) -> None:
     """Writing an exact origin as a regex without escaping its dots is always refused."""
@@ -446,6 +452,7 @@ def _parses(items: list[tuple[str, tuple[int, int]]], text: str) -> int:
 STRINGS = ["".join(p) for n in range(1, 6) for p in itertools.product("ab.", repeat=n)]
 
 
+@SETTINGS
 @given(st.lists(ITEM, min_size=1, max_size=3))
 def test_regex_backtracking_rule_misses_no_ambiguous_repetition(
     items: list[tuple[str, tuple[int, int]]],
