@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crossorigin._grammar.headers import (
@@ -264,6 +264,7 @@ def any_case(draw: st.DrawFn, name: str) -> bytes:
     return "".join(c.upper() if f else c for c, f in zip(name, flips, strict=True)).encode()
 
 
+@settings(deadline=None)
 @given(
     owned=st.lists(st.sampled_from(OWNED_NAMES).flatmap(any_case), max_size=4),
     vary=st.sampled_from(["vary", "Vary", "VARY", "vArY"]).map(str.encode),
