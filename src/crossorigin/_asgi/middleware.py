@@ -31,6 +31,7 @@ _ERROR_HEADERS = (
     (b"content-type", b"text/plain; charset=utf-8"),
     (b"content-length", str(len(_ERROR_BODY)).encode("ascii")),
 )
+_MAX_ACRM = h.MAX_ACRM_BYTES
 _LOG_LIMIT = 200
 """Bytes of a request value shown in a log line; longer values are cut (hostile input)."""
 
@@ -202,9 +203,8 @@ class CORSMiddleware:
         acrh: list[bytes] = []
         acrh_bytes = 0
         private_network = over_budget = False
-        lines = iter(scope["headers"])
         # Literal names (not module constants) keep this per-header loop free of lookups.
-        for name, value in lines:
+        for name, value in scope["headers"]:
             if name == b"origin":
                 origin = value
                 origins += 1
@@ -224,8 +224,10 @@ class CORSMiddleware:
                 private_network = value == b"true"
         if over_budget and (origin is None or method is None):
             # Over the ACRH budget: only whether Origin and ACRM are present still matters,
-            # found by a lighter scan of the remaining lines.
-            for name, value in lines:
+            # found by a lighter scan (a rare, hostile case: the hot path keeps one plain loop).
+            origin = method = None
+            origins = methods = 0
+            for name, value in scope["headers"]:
                 if name == b"origin":
                     origin = value
                     origins += 1
@@ -244,7 +246,7 @@ class CORSMiddleware:
             if self._observer is not None:
                 await self._observer.actual(policy, scope, bool(cors))
             return cors
-        if methods > 1 or len(method) > h.MAX_ACRM_BYTES:
+        if methods > 1 or len(method) > _MAX_ACRM:
             # Browsers send one ACRM line holding one method; anything else is not a method,
             # and an oversized one is never parsed, cached or echoed.
             method = b""
