@@ -31,7 +31,10 @@ _ERROR_HEADERS = (
     (b"content-type", b"text/plain; charset=utf-8"),
     (b"content-length", str(len(_ERROR_BODY)).encode("ascii")),
 )
+# Bound once: module attribute lookups on every request are measurable.
+_ACAO = h.ACAO
 _MAX_ACRM = h.MAX_ACRM_BYTES
+_merge = h.merge_response_headers
 _LOG_LIMIT = 200
 """Bytes of a request value shown in a log line; longer values are cut (hostile input)."""
 
@@ -147,7 +150,7 @@ class CORSMiddleware:
                 cors = ()
             elif count == 1 and len(origin) <= MAX_ORIGIN and origin in policy.matcher.exact:
                 # The length test comes first so that a hostile 64 KiB Origin is never hashed.
-                cors = ((h.ACAO, origin), *policy.actual_headers)
+                cors = ((_ACAO, origin), *policy.actual_headers)
             elif policy.exact_only:
                 cors = ()
                 if _debug_enabled(_DEBUG):  # spares a call per denied request
@@ -156,7 +159,7 @@ class CORSMiddleware:
             elif count == 1 and policy.matcher.matches(origin):
                 # Wildcards and the regex: verdicts are memoised, so this is as cheap as the
                 # exact lookup once an origin has been seen.
-                cors = ((h.ACAO, origin), *policy.actual_headers)
+                cors = ((_ACAO, origin), *policy.actual_headers)
             else:
                 cors = await self._actual_cors(policy, origin, count, scope)
             if self._observer is not None:
@@ -172,10 +175,9 @@ class CORSMiddleware:
                 started = True
                 # A new message: the app's own dict may be reused for later responses (a
                 # prebuilt one), so writing into it would carry these headers along.
-                message = {
-                    **message,
-                    "headers": h.merge_response_headers(message.get("headers", ()), cors, vary),
-                }
+                headers = _merge(message.get("headers", ()), cors, vary)
+                message = dict(message)
+                message["headers"] = headers
             await send(message)
 
         try:
@@ -191,7 +193,7 @@ class CORSMiddleware:
         """CORS headers of an actual request whose origin is not an exact allowed one."""
         reason = await policy.origin_reason(origin, count, scope)
         if reason is p.ALLOWED:
-            return ((h.ACAO, origin), *policy.actual_headers)
+            return ((_ACAO, origin), *policy.actual_headers)
         _log_denial("actual", reason, origin, scope)
         return ()
 
