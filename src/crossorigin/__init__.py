@@ -2,8 +2,8 @@
 
 Public API (everything else lives in private ``_`` modules)::
 
-    from crossorigin import CORSConfig, CORSMiddleware
-    app.add_middleware(CORSMiddleware, config=CORSConfig(allow_origins=["https://app.example"]))
+    import crossorigin
+    crossorigin.install(app, allow_origins=["https://app.example"])
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING as _TYPE_CHECKING
 from typing import Any as _Any
 
 from crossorigin._asgi.decisions import Decision, DecisionHook
+from crossorigin._asgi.install import install
 from crossorigin._asgi.middleware import CORSMiddleware
 from crossorigin._config.config import CORSConfig
 from crossorigin._config.routes import RoutePolicies
@@ -36,6 +37,7 @@ __all__ = [
     "RoutePolicies",
     "Verdict",
     "check",
+    "install",
 ]
 
 # Reprs, tracebacks and docs show the public path (httpx does the same).
@@ -44,6 +46,7 @@ for _public in (
 ):  # fmt: skip
     _public.__module__ = "crossorigin"
 del _public
+install.__module__ = "crossorigin"
 
 
 def __getattr__(name: str) -> _Any:
@@ -59,8 +62,16 @@ def __getattr__(name: str) -> _Any:
         Verdict.__module__ = "crossorigin"
         return Verdict
     if name in {"check", "Report"}:
-        # They need httpx, which only the [cli] extra installs.
-        from crossorigin._cli import check as _check
+        # They need httpx, which only the [cli] extra installs: say so rather than let a bare
+        # ModuleNotFoundError for httpx surface.
+        try:
+            from crossorigin._cli import check as _check
+        except ImportError as exc:
+            raise ImportError(
+                f"crossorigin.{name} needs the optional dependencies of the [cli] extra "
+                f"({exc.name} is missing): pip install 'crossorigin[cli]'",
+                name=exc.name,
+            ) from exc
 
         _check.check.__module__ = _check.Report.__module__ = "crossorigin"
         return getattr(_check, name)

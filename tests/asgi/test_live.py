@@ -192,7 +192,12 @@ def test_concurrent_reconfiguration_under_load() -> None:
 
     async def load(port: int) -> None:
         limits = httpx.Limits(max_connections=32)
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits) as client:
+        # A generous pool timeout: 600 requests share 32 connections, and on a loaded machine a
+        # request may queue for seconds; what this test checks is the headers, not the speed.
+        timeout = httpx.Timeout(60.0)
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=timeout
+        ) as client:
 
             async def one_request(i: int) -> None:
                 if i % 2:

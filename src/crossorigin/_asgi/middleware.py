@@ -9,16 +9,19 @@ without calling the app (conformance C1/C2); every other request runs the app.
 from __future__ import annotations
 
 import logging
+import sys
+from types import FrameType
 from typing import Any
 
 from crossorigin._asgi.decisions import DecisionHook, Observer
 from crossorigin._asgi.guards import guard_http, guard_websocket
 from crossorigin._config.config import CORSConfig
 from crossorigin._config.routes import RoutePolicies
+from crossorigin._errors import ConfigError
 from crossorigin._grammar import headers as h
 from crossorigin._grammar.origins import MAX_ORIGIN
 from crossorigin._policy import policy as p
-from crossorigin._policy.live import LivePolicy
+from crossorigin._policy.live import LivePolicy, resolve
 from crossorigin._policy.policy import Header, Policy
 from crossorigin._types import ASGIApp, Message, Receive, Scope, Send
 
@@ -55,16 +58,22 @@ class CORSMiddleware:
             logged, never raised.
 
     Raises:
-        ConfigError: when the configuration (or the keyword arguments) is invalid.
+        ConfigError: when the configuration (or the keyword arguments) is invalid. When
+            Starlette or FastAPI build their middleware stack (lazily, on the first ASGI call),
+            the error is reported by failing the ASGI lifespan start-up instead, so that the
+            server refuses to start and prints it.
         TypeError: when both *config* and keyword arguments are given, or *on_decision* is
             an async function.
+
+    The app may also be passed by keyword (``CORSMiddleware(app=api, ...)``), as Litestar's
+    ``DefineMiddleware`` does.
 
     .. versionadded:: 0.1
     """
 
     def __init__(
         self,
-        app: ASGIApp,
+        app: ASGIApp | None = None,
         /,
         config: CORSConfig | None = None,
         *,
@@ -74,22 +83,26 @@ class CORSMiddleware:
         on_decision: DecisionHook | None = None,
         **kwargs: Any,
     ) -> None:
-        chosen = (("config", config), ("routes", routes), ("live", live))
-        given = [name for name, value in chosen if value is not None]
-        if (kwargs and given) or len(given) > 1:
-            raise TypeError(
-                "CORSMiddleware takes one of config=CORSConfig(...), routes=RoutePolicies(...),"
-                " live=LivePolicy(...) or Starlette's keyword arguments"
-                f" (got {', '.join(given + sorted(kwargs))})"
-            )
-        if config is not None and not isinstance(config, CORSConfig):
-            raise TypeError(f"config must be a crossorigin.CORSConfig, not {type(config).__name__}")
-        if live is None:
-            source = routes if routes is not None else config
-            live = LivePolicy(source if source is not None else CORSConfig(**kwargs))
+        if app is None:
+            # Litestar's DefineMiddleware passes the app by keyword: CORSMiddleware(app=...).
+            app = kwargs.pop("app", None)
+            if app is None:
+                raise TypeError("CORSMiddleware needs the ASGI app to wrap as its first argument")
         self.app = app
+        try:
+            live = resolve(config, routes, live, kwargs)
+            self._observer = Observer.build(shadow, on_decision)
+        except (ConfigError, TypeError) as exc:
+            if not _built_lazily():
+                raise
+            # Starlette builds its middleware stack on the first ASGI call (the lifespan
+            # startup), and an exception escaping there makes uvicorn's default lifespan mode
+            # report "lifespan unsupported" and serve 500s. Refuse the start instead
+            # (docs/frameworks/starlette.md, "Start-up errors").
+            self.__class__ = _NotServing
+            self.error = exc
+            return
         self.live = live
-        self._observer = Observer.build(shadow, on_decision)
 
     @property
     def config(self) -> CORSConfig | RoutePolicies:
@@ -287,6 +300,51 @@ class CORSMiddleware:
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
         return None
+
+
+class _NotServing(CORSMiddleware):
+    """A middleware whose configuration was invalid when a framework built it lazily.
+
+    It answers the ASGI lifespan ``startup`` with ``lifespan.startup.failed`` carrying the
+    :class:`ConfigError` text (https://asgi.readthedocs.io/en/latest/specs/lifespan.html), so
+    the server refuses to start and prints it. Under a server that runs no lifespan, every
+    request is answered 500 and logged at ERROR with the same text; the app never runs.
+    """
+
+    @property
+    def config(self) -> CORSConfig | RoutePolicies:
+        raise self.error
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        text = f"crossorigin: refusing to serve: {self.error}"
+        kind = scope["type"]
+        if kind == "lifespan":
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.failed", "message": text})
+            else:  # a shutdown without a startup: nothing was started
+                await send({"type": "lifespan.shutdown.complete"})
+            return
+        logger.error("%s (%s %r not served)", text, kind, scope.get("path", ""))
+        if kind == "http":
+            await _send_error(send, (), b"")
+        elif kind == "websocket":
+            await receive()
+            await send({"type": "websocket.close", "code": 1011})
+
+
+def _built_lazily() -> bool:
+    """Whether a framework's lazy ``build_middleware_stack`` (Starlette, FastAPI) is
+    constructing this middleware: there, an exception would escape the lifespan call instead
+    of reaching the user at import time."""
+    frame: FrameType | None = sys._getframe(2)  # 0: here, 1: __init__, 2: the caller
+    for _ in range(4):  # a subclass's __init__ may sit in between
+        if frame is None:
+            return False
+        if frame.f_code.co_name == "build_middleware_stack":
+            return True
+        frame = frame.f_back
+    return False
 
 
 async def _respond(send: Send, status: int, headers: list[Header]) -> None:

@@ -106,3 +106,33 @@ class LivePolicy:
 
     def __repr__(self) -> str:
         return f"LivePolicy({self.current!r})"
+
+
+def resolve(
+    config: CORSConfig | None,
+    routes: RoutePolicies | None,
+    live: LivePolicy | None,
+    kwargs: Mapping[str, Any],
+    name: str = "CORSMiddleware",
+) -> LivePolicy:
+    """The middleware's :class:`LivePolicy` from its arguments (ASGI and WSGI alike): one of
+    ``config``, ``routes``, ``live`` or Starlette's keyword arguments.
+
+    Raises:
+        TypeError: when several are given, or *config* is not a :class:`CORSConfig`.
+        ConfigError: when the configuration is invalid.
+    """
+    chosen = (("config", config), ("routes", routes), ("live", live))
+    given = [field for field, value in chosen if value is not None]
+    if (kwargs and given) or len(given) > 1:
+        raise TypeError(
+            f"{name} takes one of config=CORSConfig(...), routes=RoutePolicies(...),"
+            " live=LivePolicy(...) or Starlette's keyword arguments"
+            f" (got {', '.join(given + sorted(kwargs))})"
+        )
+    if config is not None and not isinstance(config, CORSConfig):
+        raise TypeError(f"config must be a crossorigin.CORSConfig, not {type(config).__name__}")
+    if live is not None:
+        return live
+    source = routes if routes is not None else config
+    return LivePolicy(source if source is not None else CORSConfig(**kwargs))
