@@ -237,18 +237,30 @@ class CORSMiddleware:
                 acrh.append(value)
             elif name == b"access-control-request-private-network":
                 private_network = value == b"true"
-        if over_budget and (origin is None or method is None):
-            # Over the ACRH budget: only whether Origin and ACRM are present still matters,
-            # found by a lighter scan (a rare, hostile case: the hot path keeps one plain loop).
-            origin = method = None
-            origins = methods = 0
-            for name, value in scope["headers"]:
-                if name == b"origin":
-                    origin = value
-                    origins += 1
-                elif name == b"access-control-request-method":
-                    method = value
-                    methods += 1
+        if over_budget:
+            if origin is None or method is None:
+                # Only whether Origin and ACRM are present still matters, found by a lighter
+                # scan (a rare, hostile case: the hot path keeps one plain loop).
+                origin = method = None
+                origins = methods = 0
+                for name, value in scope["headers"]:
+                    if name == b"origin":
+                        origin = value
+                        origins += 1
+                    elif name == b"access-control-request-method":
+                        method = value
+                        methods += 1
+            if origin is not None and method is not None:
+                # A preflight over the ACRH budget (behaviour.md B21).
+                if methods > 1 or len(method) > _MAX_ACRM:
+                    method = b""
+                await _respond(send, 403, [policy.preflight_vary])
+                _log_denial("preflight", p.ACRH_TOO_LARGE, origin, scope, method)
+                if self._observer is not None:
+                    await self._observer.preflight(
+                        scope, origin, origins, method, None, False, p.ACRH_TOO_LARGE
+                    )
+                return None
         if origin is None or method is None:
             # Not a preflight (https://fetch.spec.whatwg.org/#cors-preflight-request): the app
             # answers it like any other request, whatever its ACRH (behaviour.md B1, B2).
@@ -265,14 +277,6 @@ class CORSMiddleware:
             # Browsers send one ACRM line holding one method; anything else is not a method,
             # and an oversized one is never parsed, cached or echoed.
             method = b""
-        if over_budget:
-            await _respond(send, 403, [policy.preflight_vary])
-            _log_denial("preflight", p.ACRH_TOO_LARGE, origin, scope, method)
-            if self._observer is not None:
-                await self._observer.preflight(
-                    scope, origin, origins, method, None, False, p.ACRH_TOO_LARGE
-                )
-            return None
         if origins == 1 and policy.allows_statically(origin):
             result = policy.cached_preflight(origin, method, acrh, private_network)
         elif policy.exact_only and not policy.public:
