@@ -118,3 +118,32 @@ async def test_app_messages_never_mutated_headers_list() -> None:
 
     await http(CORSMiddleware(app, config=CONFIG), "GET", "/", [("origin", APP)])
     assert headers == [(b"vary", b"Cookie")]
+
+
+@pytest.mark.parametrize(
+    ("origin", "expected"),
+    [
+        pytest.param(EVIL, [], id="denied: no Access-Control-* line"),
+        pytest.param(
+            APP,
+            [("access-control-allow-origin", APP), ("access-control-allow-credentials", "true")],
+            id="allowed: exactly the middleware's",
+        ),
+    ],
+)
+def test_header_ownership_any_case_through_uvicorn(
+    origin: str, expected: list[tuple[str, str]]
+) -> None:
+    """Through a real server (uvicorn passes the app's spelling to the wire): the raw response
+    lines a browser reads hold no app-set Access-Control-* header, in any case."""
+    import httpx
+
+    from tests.uvicorn_thread import serve
+
+    app = CasedApp([(b"Access-Control-Allow-Origin", b"*"), (b"Vary", b"Cookie")])
+    with serve(CORSMiddleware(app, config=CONFIG)) as port:
+        response = httpx.get(f"http://127.0.0.1:{port}/", headers={"origin": origin})
+    lines = [(n.decode(), v.decode()) for n, v in response.headers.raw]
+    owned_lines = [(n.lower(), v) for n, v in lines if n.lower().startswith("access-control-")]
+    assert owned_lines == expected
+    assert [v for n, v in lines if n.lower() == "vary"] == ["Cookie, Origin"]
