@@ -23,6 +23,8 @@ from crossorigin._types import OriginPredicate
 if _TYPE_CHECKING:
     from crossorigin._browser.fetch_types import Verdict
     from crossorigin._cli.check import Report, check
+    from crossorigin._store._entries import StoreEntry
+    from crossorigin._store._store import OriginStore, StoreStatus
 
 __all__ = [
     "CORSConfig",
@@ -33,8 +35,11 @@ __all__ = [
     "DecisionHook",
     "LivePolicy",
     "OriginPredicate",
+    "OriginStore",
     "Report",
     "RoutePolicies",
+    "StoreEntry",
+    "StoreStatus",
     "Verdict",
     "check",
     "install",
@@ -49,6 +54,9 @@ del _public
 install.__module__ = "crossorigin"
 
 
+_STORE = frozenset({"OriginStore", "StoreEntry", "StoreStatus"})
+
+
 def __getattr__(name: str) -> _Any:
     # Computed lazily: importlib.metadata costs milliseconds at import time (structlog does this).
     if name == "__version__":
@@ -61,6 +69,13 @@ def __getattr__(name: str) -> _Any:
 
         Verdict.__module__ = "crossorigin"
         return Verdict
+    if name in _STORE:
+        # The store needs asyncio and sqlite3: loaded when first named, not with the middleware.
+        from crossorigin._store import _entries, _store
+
+        value = getattr(_store if hasattr(_store, name) else _entries, name)
+        value.__module__ = "crossorigin"
+        return value
     if name in {"check", "Report"}:
         # They need httpx, which only the [cli] extra installs: say so rather than let a bare
         # ModuleNotFoundError for httpx surface.

@@ -733,6 +733,7 @@ def test_starlette_defaults() -> None:
         "dangerously_allow_insecure_origins": False,
         "dangerously_allow_public_suffix_wildcards": False,
         "dangerously_allow_backtracking_regex": False,
+        "allow_stored_origins": False,
     }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import sys
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crossorigin._asgi.decisions import DecisionHook, Observer
 from crossorigin._asgi.guards import guard_http, guard_websocket
@@ -24,6 +24,9 @@ from crossorigin._policy import policy as p
 from crossorigin._policy.live import LivePolicy, resolve
 from crossorigin._policy.policy import Header, Policy
 from crossorigin._types import ASGIApp, Message, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from crossorigin._store._store import OriginStore
 
 logger = logging.getLogger("crossorigin")
 _debug_enabled = logger.isEnabledFor  # bound once: checked on every denial
@@ -56,6 +59,10 @@ class CORSMiddleware:
         on_decision: a plain (not async) function called with a :class:`~crossorigin.Decision`
             for every CORS, write-protection and WebSocket decision; its exceptions are
             logged, never raised.
+        origin_store: an :class:`~crossorigin.OriginStore` whose origins the configs that set
+            ``allow_stored_origins=True`` also allow, and whose policy document (when one was
+            pushed) replaces the policy. Its watcher starts with the ASGI lifespan (or on the
+            first request) and stops at shutdown.
 
     Raises:
         ConfigError: when the configuration (or the keyword arguments) is invalid. When
@@ -81,6 +88,7 @@ class CORSMiddleware:
         live: LivePolicy | None = None,
         shadow: CORSConfig | None = None,
         on_decision: DecisionHook | None = None,
+        origin_store: OriginStore | None = None,
         **kwargs: Any,
     ) -> None:
         if app is None:
@@ -92,6 +100,7 @@ class CORSMiddleware:
         try:
             live = resolve(config, routes, live, kwargs)
             self._observer = Observer.build(shadow, on_decision)
+            _check_store(live.current, origin_store)
         except (ConfigError, TypeError) as exc:
             if not _built_lazily():
                 raise
@@ -103,6 +112,9 @@ class CORSMiddleware:
             self.error = exc
             return
         self.live = live
+        self.origin_store = origin_store
+        if origin_store is not None:
+            origin_store.follow(live)
 
     @property
     def config(self) -> CORSConfig | RoutePolicies:
@@ -118,7 +130,10 @@ class CORSMiddleware:
         if scope["type"] != "http":
             # lifespan and websocket pass through untouched (WebSocket handshakes are not
             # subject to CORS: https://fetch.spec.whatwg.org/#websocket-protocol), unless
-            # WebSocket protection is on (issue 5).
+            # WebSocket protection is on (issue 5), or an origin store needs the lifespan.
+            if scope["type"] == "lifespan" and self.origin_store is not None:
+                await _lifespan(self.origin_store, self.app, scope, receive, send)
+                return
             if scope["type"] == "websocket":
                 policy = self.select(scope)
                 if (
@@ -296,7 +311,7 @@ class CORSMiddleware:
             _log_denial("preflight", reason, origin, scope, method)
         if self._observer is not None:
             await self._observer.preflight(
-                scope, origin, origins, method, acrh, private_network, reason
+                scope, origin, origins, method, acrh, private_network, reason, policy
             )
         if status != 204:
             # RFC 9110 §8.6: a 204 has no content, every other status says its length.
@@ -304,6 +319,67 @@ class CORSMiddleware:
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
         return None
+
+
+def _check_store(source: CORSConfig | RoutePolicies, store: OriginStore | None) -> None:
+    configs = (
+        [source]
+        if isinstance(source, CORSConfig)
+        else [c for _, c in source.routes if c is not None]
+        + ([source.default] if source.default is not None else [])
+    )
+    opted = any(c.allow_stored_origins for c in configs)
+    if opted and store is None:
+        from crossorigin._errors import ConfigError, problem
+
+        raise ConfigError(
+            [
+                problem(
+                    "allow_stored_origins",
+                    True,
+                    "incompatible",
+                    "the middleware has no origin store to take origins from",
+                    "pass origin_store=OriginStore.open(url) to CORSMiddleware",
+                )
+            ]
+        )
+    if store is not None and not opted:
+        logger.warning(
+            "crossorigin: an origin_store is given but no policy sets allow_stored_origins=True:"
+            " its origins are allowed nowhere (set it on the configs that should take them)"
+        )
+
+
+async def _lifespan(
+    store: OriginStore, app: ASGIApp, scope: Scope, receive: Receive, send: Send
+) -> None:
+    """Start *store*'s watcher before the app's own start-up and stop it after its shutdown.
+
+    A store that cannot be read fails the start-up (``lifespan.startup.failed`` with the
+    reason), so the server does not start serving a policy it cannot know.
+    """
+    message = await receive()
+    if message["type"] == "lifespan.startup":
+        try:
+            await store.start()
+        except Exception as exc:
+            await send({"type": "lifespan.startup.failed", "message": str(exc)})
+            return
+    first: list[Message] = [message]
+
+    async def receive_again() -> Message:
+        return first.pop() if first else await receive()
+
+    async def send_and_stop(message: Message) -> None:
+        if message["type"] in {
+            "lifespan.startup.failed",
+            "lifespan.shutdown.complete",
+            "lifespan.shutdown.failed",
+        }:
+            await store.stop()
+        await send(message)
+
+    await app(scope, receive_again, send_and_stop)
 
 
 class _NotServing(CORSMiddleware):

@@ -19,6 +19,8 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "lab": ("crossorigin._cli.demo", "lab_main", "demo"),
     "check": ("crossorigin._cli.commands", "check_main", "cli"),
     "scan": ("crossorigin._cli.commands", "scan_main", "cli"),
+    "origins": ("crossorigin._cli.origins", "origins_main", "cli"),
+    "policy": ("crossorigin._cli.origins", "policy_main", "cli"),
 }
 
 EXIT_USAGE = 2
@@ -32,6 +34,8 @@ commands:
   lab     edit a CORS policy live and send real requests from real origins
   check   explain whether a browser would allow a cross-origin request to a URL
   scan    audit a URL's CORS policy with attack origins
+  origins add, remove, list, import or export an origin store's origins
+  policy  push a whole policy document to an origin store
 
 Run 'crossorigin <command> --help' for a command's options."""
 

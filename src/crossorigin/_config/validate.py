@@ -25,6 +25,8 @@ from crossorigin._grammar.origins import (
 )
 
 if TYPE_CHECKING:
+    from publicsuffixlist import PublicSuffixList
+
     from crossorigin._config.fields import ConfigFields
 
 MAX_AGE_LIMIT = 86400
@@ -43,6 +45,7 @@ def validate(config: ConfigFields, problems: list[ConfigProblem]) -> dict[str, A
         "dangerously_allow_backtracking_regex",
         "protect_writes",
         "protect_websockets",
+        "allow_stored_origins",
     ):
         _check_bool(name, getattr(config, name), problems)
     origins = _strings("allow_origins", config.allow_origins, problems, "'https://app.example'")
@@ -139,10 +142,22 @@ def _check_origins(
                     "list the trusted origins explicitly",
                 )
             )
+        if config.allow_stored_origins is True:
+            problems.append(
+                problem(
+                    "allow_stored_origins",
+                    True,
+                    "incompatible",
+                    "allow_origins=['*'] already allows every origin",
+                    "remove it, or list the static origins explicitly",
+                )
+            )
     elif (
         not origins
         and config.allow_origin_regex is None
         and config.allow_origin_predicate is None
+        # The store supplies the origins (possibly none yet).
+        and config.allow_stored_origins is not True
         # A protection-only config (no cross-origin frontend) is complete without origins.
         and config.protect_writes is not True
         and config.protect_websockets is not True
@@ -613,9 +628,10 @@ def _look_alike(config: ConfigFields, regex: re.Pattern[str], witnesses: list[Or
     return None
 
 
-@functools.lru_cache(maxsize=1)
-def _public_suffix_list() -> Any:
-    # Imported lazily and loaded once: about 0.1 s, needed only for credentialed configs.
+@functools.cache
+def _public_suffix_list() -> PublicSuffixList:
+    # Imported lazily and built once: parsing the list costs tens of milliseconds (about 0.1 s
+    # on a busy machine); credentialed configs and the origin store's wildcard entries need it.
     from publicsuffixlist import PublicSuffixList
 
     return PublicSuffixList()
