@@ -27,8 +27,8 @@ SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 machine may be busy; nothing here is about time."""
 ANY_ORIGIN = (
     f"it matches any origin (such as {CANARY!r}); with allow_credentials=True that would let"
-    " every site read responses with the user's cookies; match the trusted origins only, or set"
-    " allow_credentials=False"
+    " every site read responses with the user's cookies; list the trusted origins explicitly, or"
+    " set allow_credentials=False"
 )
 PLAIN_HTTP = (
     "with credentials, a plain-http origin lets network attackers read responses; use https, or"
@@ -76,7 +76,7 @@ PROBLEMS = [
             "incompatible",
             True,
             "private network access cannot be granted to every origin (allow_origin_regex"
-            f" matches {CANARY!r}); match the trusted origins only",
+            f" matches {CANARY!r}); list the trusted origins explicitly",
             "allow_private_network",
         ),
         id="regex private network: any origin, like '*'",
@@ -163,7 +163,7 @@ PROBLEMS = [
             "prohibited",
             r"https://[a-z0-9-]+\.github\.io",
             "it matches 'https://o7fa8o7b.github.io': 'github.io' is a public suffix: anyone can"
-            " register a subdomain of it; match the exact origins, or set"
+            " register a subdomain of it; list the exact origins, or set"
             " dangerously_allow_public_suffix_wildcards=True",
         ),
         id="regex credentials: public suffix sibling",

@@ -419,7 +419,7 @@ def _check_regex_safety(
                     "incompatible",
                     f"it matches any origin (such as {anyone!r}); with allow_credentials=True"
                     " that would let every site read responses with the user's cookies",
-                    "match the trusted origins only, or set allow_credentials=False",
+                    "list the trusted origins explicitly, or set allow_credentials=False",
                 )
             )
         if config.allow_private_network is True:
@@ -430,7 +430,7 @@ def _check_regex_safety(
                     "incompatible",
                     "private network access cannot be granted to every origin"
                     f" (allow_origin_regex matches {anyone!r})",
-                    "match the trusted origins only",
+                    "list the trusted origins explicitly",
                 )
             )
         return
@@ -596,8 +596,7 @@ def _public_suffix_sibling(
                 return (
                     f"it matches {sibling!r}: {suffix!r} is a public suffix: anyone can register"
                     " a subdomain of it",
-                    "match the exact origins, or set"
-                    " dangerously_allow_public_suffix_wildcards=True",
+                    "list the exact origins, or set dangerously_allow_public_suffix_wildcards=True",
                 )
     return None
 
