@@ -271,6 +271,26 @@ def test_regex_valid(kwargs: dict[str, Any]) -> None:
     CORSConfig(**kwargs)
 
 
+@pytest.mark.parametrize(
+    "regex",
+    [
+        ".*",
+        "https://.*",
+        "https://app.example.com",
+        r"https://.*example\.com",
+        r"http://app\.example\.com",
+        r"https://[a-z0-9-]+\.github\.io",
+    ],
+)
+def test_regex_credentials_never_reflects_an_attacker_origin(regex: str) -> None:
+    """Each regex that used to reflect an attacker's origin with credentials is refused, and
+    the same regex without credentials is accepted as Starlette accepts it."""
+    with pytest.raises(ConfigError) as caught:
+        CORSConfig(allow_origin_regex=regex, allow_credentials=True)
+    assert {p.field for p in caught.value.problems} == {"allow_origin_regex"}
+    CORSConfig(allow_origin_regex=regex)
+
+
 def test_regex_backtracking_opt_in_still_refuses_any_origin_with_credentials() -> None:
     """The option lifts the backtracking rule only; the short random canaries still run."""
     with pytest.raises(ConfigError) as caught:
