@@ -313,6 +313,16 @@ DIFFERENCES: tuple[Difference, ...] = (
         ("test_difference_config_validation",),
     ),
     Difference(
+        "empty-allow-origins",
+        "`CORSMiddleware(app)` with no `allow_origins` (the default `()`) and no regex is "
+        "accepted; it allows no origin and only adds `Vary: Origin`.",
+        "`ConfigError` (`missing allow_origins`) unless `allow_origin_regex`, "
+        "`allow_origin_predicate` or `allow_stored_origins` names where origins come from.",
+        "A CORS middleware that can allow nothing is a mistake, usually an unset environment "
+        "variable; say so at start-up (behaviour.md B53).",
+        ("test_difference_empty_allow_origins",),
+    ),
+    Difference(
         "insecure-origins-with-credentials",
         "`http://` origins are accepted with `allow_credentials=True`.",
         "`ConfigError` unless `dangerously_allow_insecure_origins=True` (`http://localhost`, "
@@ -1257,6 +1267,15 @@ def test_difference_config_validation(kwargs: dict[str, Any], field: str, reason
     [problem] = caught.value.problems
     assert problem.reason == reason
     assert problem.message.startswith(f"crossorigin: {reason} {field}")
+
+
+def test_difference_empty_allow_origins() -> None:
+    """Nothing to allow is refused at construction; another source of origins is fine."""
+    with pytest.raises(ConfigError) as caught:
+        CORSMiddleware(Starlette())
+    [problem] = caught.value.problems
+    assert (problem.field, problem.reason) == ("allow_origins", "missing")
+    CORSMiddleware(Starlette(), allow_origin_regex=r"https://app\.example\.com")
 
 
 def test_difference_insecure_origin_with_credentials() -> None:
