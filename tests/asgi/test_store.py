@@ -584,3 +584,21 @@ async def test_a_push_channel_wakes_the_watcher_and_a_broken_one_reloads(url: st
     await until(lambda: store.status().size == 0)
     await until(lambda: backend.opened == 2)
     await life.shutdown()
+
+
+async def test_a_shadow_taking_stored_origins_sees_them(url: str) -> None:
+    """Trying the store out: the shadow takes stored origins, the active policy does not."""
+    await prepared(url, TENANT)
+    active = CORSConfig(allow_origins=[STATIC], allow_credentials=True)
+    async with serving(url, active, shadow=CREDENTIALED) as (store, client, decisions):
+        await client.get("/", headers={"origin": STATIC})
+        await client.get("/", headers={"origin": TENANT})
+        await OriginStore.open(url).remove(TENANT)
+        await until(lambda: store.status().size == 0)
+        await client.get("/", headers={"origin": TENANT})
+    assert [(d.allowed, d.reason, d.origin, d.shadow) for d in decisions] == [
+        (True, "allowed", STATIC, False),
+        (False, "origin_not_allowed", TENANT, False),
+        (True, "allowed", TENANT, True),  # the shadow would have allowed it, from the store
+        (False, "origin_not_allowed", TENANT, False),  # removed: both agree, no shadow record
+    ]
