@@ -602,3 +602,24 @@ async def test_a_shadow_taking_stored_origins_sees_them(url: str) -> None:
         (True, "allowed", TENANT, True),  # the shadow would have allowed it, from the store
         (False, "origin_not_allowed", TENANT, False),  # removed: both agree, no shadow record
     ]
+
+
+async def test_a_flood_of_bad_rows_is_logged_in_bounded_lines(
+    url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    await prepared(url, TENANT)
+    with contextlib.closing(sqlite3.connect(tmp_path / "origins.db", isolation_level=None)) as conn:
+        conn.executemany(
+            "INSERT INTO crossorigin_origins (origin, added) VALUES (?, 0)",
+            [(f"https://bad{i}.example/{'x' * 70000}",) for i in range(500)],
+        )
+    async with serving(url, CREDENTIALED) as (store, client, _d):
+        assert store.status().rejected == 500
+        assert store.status().size == 1
+        assert (await client.get("/", headers={"origin": TENANT})).headers[
+            "access-control-allow-origin"
+        ] == TENANT
+    lines = [r.getMessage() for r in caplog.records if r.name == "crossorigin.store"]
+    assert len(lines) == 21
+    assert all(len(line) < 1000 for line in lines)
+    assert lines[-1].endswith("480 more rows skipped (status().rejected counts them)")

@@ -49,6 +49,8 @@ STOP_TIMEOUT = 5.0
 """Longest wait for the watcher to end at shutdown."""
 _LOG_LIMIT = 200
 _MAX_LOGGED_ROWS = 10_000
+_MAX_ROW_WARNINGS = 20
+"""Skipped rows named one by one per snapshot; the rest are counted in one line."""
 
 
 class Follower(Protocol):
@@ -389,6 +391,7 @@ class OriginStore:
         self._log_rejected(snap)
 
     def _log_rejected(self, snap: Snapshot) -> None:
+        new = 0
         for entry, why in snap.rejected:
             key = (repr(entry.origin)[:_LOG_LIMIT], why[:_LOG_LIMIT])
             if key in self._logged_rows:
@@ -396,8 +399,13 @@ class OriginStore:
             if len(self._logged_rows) >= _MAX_LOGGED_ROWS:
                 self._logged_rows.clear()
             self._logged_rows.add(key)
-            logger.warning("crossorigin: origin store %s: row %s skipped: %s",
-                           self.backend.url, key[0], key[1])  # fmt: skip
+            new += 1
+            if new <= _MAX_ROW_WARNINGS:
+                logger.warning("crossorigin: origin store %s: row %s skipped: %s",
+                               self.backend.url, key[0], key[1])  # fmt: skip
+        if new > _MAX_ROW_WARNINGS:
+            logger.warning("crossorigin: origin store %s: %d more rows skipped (status().rejected"
+                           " counts them)", self.backend.url, new - _MAX_ROW_WARNINGS)  # fmt: skip
 
     # -- the watcher --------------------------------------------------------------------
 
