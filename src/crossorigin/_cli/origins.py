@@ -194,9 +194,9 @@ async def _origins(args: argparse.Namespace, store: OriginStore, out: IO[str], e
         print(f"removed {removed} origin{'s' if removed != 1 else ''}", file=out)
         for origin in missing:
             print(f"Error: {origin!r} is not in the store {store.backend.url}", file=err)
-            problems: list[ConfigProblem] = []
-            check_origin(origin, problems, insecure=True, public_suffix=True)
-            for found in problems:  # e.g. a trailing slash: entries are stored canonical
+            hints: list[ConfigProblem] = []
+            check_origin(origin, hints, insecure=True, public_suffix=True)
+            for found in hints:  # e.g. a trailing slash: entries are stored canonical
                 print(f"  {found.message}", file=err)
         return 1 if missing or (args.tenant is not None and removed == 0) else 0
     if args.action == "list":
