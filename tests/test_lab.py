@@ -74,11 +74,15 @@ def reset(lab: Demo) -> Iterator[None]:
                     "allow_origin",
                     "invalid",
                     "crossorigin: invalid field 'allow_origin': is not a CORSConfig field;"
-                    " remove it or use one of allow_credentials, allow_headers, allow_methods,"
-                    " allow_origin_regex, allow_origins, allow_private_network,"
-                    " dangerously_allow_insecure_origins, dangerously_allow_public_suffix_wildcards,"
-                    " debug, expose_headers, max_age, preflight_status, protect_websockets,"
-                    " protect_writes, protection_exempt_paths, public_origin",
+                    " remove it or use one of "
+                    # Every field JSON can set, whatever fields later versions add.
+                    + ", ".join(
+                        sorted(
+                            f.name
+                            for f in dataclasses.fields(CORSConfig)
+                            if f.name != "allow_origin_predicate"
+                        )
+                    ),
                 )
             ],
             id="unknown field",

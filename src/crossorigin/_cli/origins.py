@@ -80,6 +80,10 @@ def _origins_parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("import", help="add entries from JSON lines (all or none)")
     imp.add_argument("file", help="JSON lines file, or - for standard input")
     imp.add_argument("--replace", action="store_true", help="remove every other entry")
+    mig = sub.add_parser("migrate", help="copy every entry and the policy to another store")
+    mig.add_argument("--from", dest="source", required=True, metavar="URL", help="store to read")
+    mig.add_argument("--to", dest="target", required=True, metavar="URL", help="store to write")
+    mig.add_argument("--replace", action="store_true", help="make the target an exact copy")
     exp = sub.add_parser("export", help="write the entries as JSON lines")
     exp.add_argument("file", nargs="?", default="-", help="output file (default: -, stdout)")
     for p in (add, remove, listing, imp, exp):
@@ -249,8 +253,45 @@ def origins_main(
     args = parser.parse_args(list(argv))
     if args.action == "remove" and not args.origins and args.tenant is None:
         parser.error("give origins to remove, or --tenant")
+    if args.action == "migrate":
+        return _run(_migrate(args, parser, out, err), err)
     store = _open(args, parser)
-    return _run(_origins(args, store, out, err), err)
+    return _run(_closing(store, _origins(args, store, out, err)), err)
+
+
+async def _closing(store: OriginStore, work: Coroutine[Any, Any, int]) -> int:
+    """Run *work*, then release the store's connections (a CLI run is one short session)."""
+    try:
+        return await work
+    finally:
+        await store.backend.close()
+
+
+async def _migrate(
+    args: argparse.Namespace, parser: argparse.ArgumentParser, out: IO[str], err: IO[str]
+) -> int:
+    from crossorigin._store._backend import open_backend
+    from crossorigin._store._migrate import migrate
+
+    try:
+        source, target = open_backend(args.source), open_backend(args.target)
+    except ValueError as exc:
+        parser.error(str(exc))
+    try:
+        result = await migrate(source, target, replace=args.replace)
+    except FileExistsError as exc:
+        print(f"Error: {exc}", file=err)
+        return 1
+    finally:
+        await source.close()
+        await target.close()
+    for entry, problems in result.skipped:
+        reasons = "; ".join(p.message for p in problems)
+        print(f"skipped {entry.origin!r:.200}: {reasons}", file=err)
+    policy = " and the policy document" if result.policy else ""
+    print(f"copied {result.copied} origin{'s' if result.copied != 1 else ''}{policy}"
+          f" from {source.url} to {target.url} (version {result.version})", file=out)  # fmt: skip
+    return 0
 
 
 async def _policy(args: argparse.Namespace, store: OriginStore, out: IO[str]) -> int:
@@ -280,4 +321,4 @@ def policy_main(argv: Sequence[str], out: IO[str] | None = None, err: IO[str] | 
     parser = _policy_parser()
     args = parser.parse_args(list(argv))
     store = _open(args, parser)
-    return _run(_policy(args, store, out), err)
+    return _run(_closing(store, _policy(args, store, out)), err)

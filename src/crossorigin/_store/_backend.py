@@ -80,15 +80,20 @@ class Backend(abc.ABC):
 
 
 _PASSWORD = re.compile(r"(://[^/@:]*:)[^/@]*@")
+_PASSWORD_PARAM = re.compile(r"(?i)([?&]password=)[^&]*")
 
 
 def redact(url: str) -> str:
-    """*url* without its password (``redis://user:***@host``)."""
-    return _PASSWORD.sub(r"\1***@", url)
+    """*url* without its password (``redis://user:***@host``, ``?password=***``)."""
+    return _PASSWORD_PARAM.sub(r"\1***", _PASSWORD.sub(r"\1***@", url))
 
 
 BACKENDS: dict[str, str] = {
     "sqlite": "crossorigin._store._sqlite:SQLiteBackend",
+    "redis": "crossorigin._store._redis:RedisBackend",
+    "rediss": "crossorigin._store._redis:RedisBackend",
+    "postgresql": "crossorigin._store._postgres:PostgresBackend",
+    "postgres": "crossorigin._store._postgres:PostgresBackend",
 }
 """URL scheme -> ``module:class`` of its backend, imported only when a URL uses it (so that the
 core never imports a client library, nor ``sqlite3``, it does not need)."""
@@ -103,7 +108,8 @@ def open_backend(url: str) -> Backend:
     if target is None:
         raise ValueError(
             f"crossorigin: unsupported origin store URL {redact(url)!r}; use"
-            " 'sqlite:///absolute/path.db' or 'sqlite:relative/path.db'"
+            " 'sqlite:///absolute/path.db', 'sqlite:relative/path.db', 'redis://host:6379/0'"
+            " ('rediss://' for TLS) or 'postgresql://user@host/db'"
         )
     module_name, _, class_name = target.partition(":")
     factory: Callable[[str], Backend] = getattr(importlib.import_module(module_name), class_name)
