@@ -30,6 +30,7 @@ from crossorigin._policy.policy import Header, Policy
 from crossorigin._types import ASGIApp, Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
+    from crossorigin._policy.policy import StoredOrigins
     from crossorigin._store._store import OriginStore
 
 logger = logging.getLogger("crossorigin")
@@ -117,6 +118,8 @@ class CORSMiddleware:
         self.origin_store = origin_store
         if origin_store is not None:
             origin_store.follow(live)
+            if shadow is not None and shadow.allow_stored_origins and self._observer is not None:
+                origin_store.follow(_ShadowFollower(self._observer, shadow), documents=False)
 
     @property
     def config(self) -> CORSConfig | RoutePolicies:
@@ -321,6 +324,20 @@ class CORSMiddleware:
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
         return None
+
+
+class _ShadowFollower:
+    """Recompiles the shadow policy with each snapshot of the origin store, so that a shadow
+    config with ``allow_stored_origins=True`` sees the stored origins too."""
+
+    def __init__(self, observer: Observer, config: CORSConfig) -> None:
+        self.observer = observer
+        self.current = config
+
+    def _follow(
+        self, stored: StoredOrigins | None, source: object = None, start: object = None
+    ) -> None:
+        self.observer.shadow = Policy(self.current, stored)
 
 
 def _check_store(source: CORSConfig | RoutePolicies, store: OriginStore | None) -> None:
