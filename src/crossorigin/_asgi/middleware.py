@@ -206,9 +206,7 @@ class CORSMiddleware:
                 started = True
                 # A new message: the app's own dict may be reused for later responses (a
                 # prebuilt one), so writing into it would carry these headers along.
-                headers = _merge(message.get("headers", ()), cors, vary)
-                message = dict(message)
-                message["headers"] = headers
+                message = {**message, "headers": _merge(message.get("headers", ()), cors, vary)}
             return send(message)
 
         try:
