@@ -490,3 +490,16 @@ def test_origin_is_ip(value: str, is_ip: bool) -> None:
     origin = parse_origin(value)
     assert origin is not None
     assert origin.is_ip is is_ip
+
+
+@pytest.mark.parametrize(
+    "text",
+    [":²", "https://a.example:²", "https://1².0.0.1", "http://localhost:٣", "https://a.example:\uff11"],
+    ids=["superscript port alone", "superscript port", "superscript in IPv4", "Arabic digit",
+         "fullwidth digit"],
+)  # fmt: skip
+def test_non_ascii_digits_are_pattern_errors(text: str) -> None:
+    """``str.isdigit`` accepts superscript, Arabic-Indic and fullwidth digits: a pattern with them is a PatternError, never a
+    ValueError escaping from ``int()``."""
+    with pytest.raises(PatternError):
+        parse_pattern(text)

@@ -95,7 +95,9 @@ def _ipv6(text: str) -> str:
 
 def _is_ipv4(host: str) -> bool:
     parts = host.split(".")
-    return len(parts) == 4 and all(p.isdigit() and str(int(p)) == p and int(p) < 256 for p in parts)
+    return len(parts) == 4 and all(
+        p.isascii() and p.isdigit() and str(int(p)) == p and int(p) < 256 for p in parts
+    )
 
 
 def _host_problem(host: str) -> str | None:
@@ -164,7 +166,13 @@ def _suggest(text: str) -> str:
             host = f"[{_ipv6(host[1:-1])}]"
     elif _NUMERIC_LABEL.fullmatch(host.rsplit(".", 1)[-1]):
         host = _url_ipv4(host) or host
-    if port and port != "*" and port.isdigit() and DEFAULT_PORTS.get(scheme) == int(port):
+    if (
+        port
+        and port != "*"
+        and port.isascii()
+        and port.isdigit()
+        and DEFAULT_PORTS.get(scheme) == int(port)
+    ):
         port = ""
     return f"{scheme}://{host}" + (f":{port}" if port else "")
 
@@ -270,7 +278,7 @@ def _explain_invalid(
     host, _, port = (
         rest.rpartition(":") if ":" in rest and not rest.endswith("]") else (rest, "", "")
     )
-    if port and port.isdigit():
+    if port and port.isascii() and port.isdigit():
         number = int(port)
         if DEFAULT_PORTS.get(scheme) == number:
             raise PatternError(
