@@ -86,11 +86,36 @@ class PatternError(ValueError):
 
 
 def _ipv6(text: str) -> str:
-    """Canonical (compressed) form of an IPv6 address; raises ``ValueError`` if invalid."""
+    """The form a browser serializes IPv6 address *text* in; raises ``ValueError`` if invalid.
+
+    This is the URL standard's IPv6 serializer (https://url.spec.whatwg.org/#concept-ipv6-serializer):
+    eight lowercase hex pieces without leading zeros, the first longest run of two or more zero
+    pieces written ``::``, and never a dotted IPv4 tail, so ``::ffff:1.2.3.4`` is
+    ``::ffff:102:304``. ``ipaddress`` only parses: how it formats addresses differs between Python
+    versions (3.13 writes IPv4-mapped addresses dotted).
+    """
     # Imported here: ipaddress costs milliseconds at import time and only IP hosts need it.
     import ipaddress
 
-    return ipaddress.IPv6Address(text).compressed
+    address = ipaddress.IPv6Address(text)
+    if address.scope_id is not None:
+        raise ValueError("a URL's IPv6 host has no zone identifier")
+    value = int(address)
+    pieces = [(value >> (16 * (7 - i))) & 0xFFFF for i in range(8)]
+    start, length = -1, 1  # only runs of two or more zero pieces are compressed
+    i = 0
+    while i < 8:
+        j = i
+        while j < 8 and pieces[j] == 0:
+            j += 1
+        if j - i > length:
+            start, length = i, j - i
+        i = j + 1 if j == i else j
+    if start < 0:
+        return ":".join(f"{p:x}" for p in pieces)
+    head = ":".join(f"{p:x}" for p in pieces[:start])
+    tail = ":".join(f"{p:x}" for p in pieces[start + length :])
+    return f"{head}::{tail}"
 
 
 def _is_ipv4(host: str) -> bool:
