@@ -23,6 +23,9 @@ if _TYPE_CHECKING:
     from crossorigin._check import Report, check
     from crossorigin._fetch_types import Verdict
 
+_SOURCE_VERSION = "0.1.0"
+"""Kept equal to pyproject.toml's version by tests/test_public_api.py."""
+
 __all__ = [
     "CORSConfig",
     "CORSMiddleware",
@@ -49,9 +52,12 @@ del _public
 def __getattr__(name: str) -> _Any:
     # Computed lazily: importlib.metadata costs milliseconds at import time (structlog does this).
     if name == "__version__":
-        from importlib.metadata import version
+        from importlib.metadata import PackageNotFoundError, version
 
-        return version("crossorigin")
+        try:
+            return version("crossorigin")
+        except PackageNotFoundError:  # a source checkout on sys.path, never installed
+            return _SOURCE_VERSION
     if name == "Verdict":
         # The browser model is only needed by diagnostics: not loaded with the middleware.
         from crossorigin._fetch_types import Verdict
