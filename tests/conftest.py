@@ -24,6 +24,15 @@ def cors_headers(headers: httpx.Headers | Mapping[str, str]) -> dict[str, str]:
     return out
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--write-docs",
+        action="store_true",
+        help="rewrite generated docs (docs/browser-matrix.md) instead of checking them;"
+        " scripts/regen-docs passes it",
+    )
+
+
 @pytest.fixture(autouse=True)
 def _uvicorn_logs_reach_caplog() -> None:
     """Servers started with uvicorn's default log config set ``propagate = False`` on its
