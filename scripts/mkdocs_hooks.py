@@ -14,6 +14,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 LINK = re.compile(r"(?<!!)\[(?P<text>[^\]]+)\]\((?P<target>[^)\s]+)\)")
+IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\(docs/(?P<target>[^)\s]+)\)")
 
 
 def site_links(markdown: str, *, from_root: bool) -> str:
@@ -30,6 +31,8 @@ def site_links(markdown: str, *, from_root: bool) -> str:
             return text if text.strip("`") == path else f"{text} (`{path}`)"
         return match[0]
 
+    if from_root:
+        markdown = IMAGE.sub(lambda m: f"![{m['alt']}]({m['target']})", markdown)
     return LINK.sub(fix, markdown)
 
 
