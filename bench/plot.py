@@ -91,6 +91,8 @@ def plot_e2e(runs: dict[str, dict[str, Any]], out: Path) -> Path:
         xs = [i + (k - 1) * width for i in range(len(groups))]
         heights = [rps.get(key, 0) for _, rps in groups]
         ax.bar(xs, heights, width=width, color=COLORS[impl], label=LABELS[impl])
+        for x, value in zip(xs, heights, strict=True):
+            ax.annotate(f"{value / 1000:.1f}k", (x, value), ha="center", va="bottom", fontsize=6)
     ax.set_xticks(range(len(groups)), [label for label, _ in groups], fontsize=8)
     ax.set_ylabel("requests per second (median; higher is better)")
     ax.set_title(
