@@ -6,7 +6,7 @@ import contextlib
 import threading
 from collections.abc import Iterator
 
-from crossorigin._demo import Demo, run
+from crossorigin._cli.demo import Demo, run
 
 
 @contextlib.contextmanager

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from crossorigin import CORSConfig
-from crossorigin._demo_page import _resource
+from crossorigin._cli.demo_page import _resource
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOT = ROOT / "docs" / "demo.png"
@@ -25,7 +25,7 @@ DIGEST = ROOT / "docs" / "demo.png.sha256"
 def demo_sources_digest() -> str:
     """SHA-256 of everything the screenshot depends on."""
     digest = hashlib.sha256()
-    for name in ("_demo_page.html", "_demo_runner.js"):
+    for name in ("demo_page.html", "demo_runner.js"):
         digest.update(_resource(name))
     digest.update(" ".join(f.name for f in dataclasses.fields(CORSConfig)).encode())
     return digest.hexdigest()

@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from crossorigin._fetch import preflight_for
-from crossorigin._fetch_types import Request
+from crossorigin._browser.fetch import preflight_for
+from crossorigin._browser.fetch_types import Request
 
 ALLOWED = "allowed"
 DENIED = "denied"
@@ -55,7 +55,7 @@ class Scenario:
     def preflight_request(self) -> tuple[str, str | None] | None:
         """``(ACRM, ACRH or None)`` a browser sends first, or ``None`` when no preflight.
 
-        Computed by crossorigin's model of the browser side of Fetch (``crossorigin._fetch``),
+        Computed by crossorigin's model of the browser side of Fetch (``crossorigin._browser.fetch``),
         which the browser suite checks against real engines.
         """
         preflight = preflight_for(

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from crossorigin._demo import Demo, bind, main
+from crossorigin._cli.demo import Demo, bind, main
 from tests.demo_server import running_demo
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")

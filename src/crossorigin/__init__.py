@@ -11,17 +11,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 from typing import Any as _Any
 
-from crossorigin._config import CORSConfig
-from crossorigin._decisions import Decision, DecisionHook
+from crossorigin._asgi.decisions import Decision, DecisionHook
+from crossorigin._asgi.middleware import CORSMiddleware
+from crossorigin._config.config import CORSConfig
+from crossorigin._config.routes import RoutePolicies
 from crossorigin._errors import ConfigError, ConfigProblem
-from crossorigin._live import LivePolicy
-from crossorigin._middleware import CORSMiddleware
-from crossorigin._routing import RoutePolicies
+from crossorigin._policy.live import LivePolicy
 from crossorigin._types import OriginPredicate
 
 if _TYPE_CHECKING:
-    from crossorigin._check import Report, check
-    from crossorigin._fetch_types import Verdict
+    from crossorigin._browser.fetch_types import Verdict
+    from crossorigin._cli.check import Report, check
 
 _SOURCE_VERSION = "0.1.0"
 """Kept equal to pyproject.toml's version by tests/test_public_api.py."""
@@ -60,13 +60,13 @@ def __getattr__(name: str) -> _Any:
             return _SOURCE_VERSION
     if name == "Verdict":
         # The browser model is only needed by diagnostics: not loaded with the middleware.
-        from crossorigin._fetch_types import Verdict
+        from crossorigin._browser.fetch_types import Verdict
 
         Verdict.__module__ = "crossorigin"
         return Verdict
     if name in {"check", "Report"}:
         # They need httpx, which only the [cli] extra installs.
-        from crossorigin import _check
+        from crossorigin._cli import check as _check
 
         _check.check.__module__ = _check.Report.__module__ = "crossorigin"
         return getattr(_check, name)

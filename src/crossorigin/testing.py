@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
-from crossorigin._fetch import (
+from crossorigin._browser.fetch import (
     Request,
     RequestRejected,
     Response,
@@ -33,7 +33,7 @@ from crossorigin._fetch import (
     preflight_for,
     request_headers_sent,
 )
-from crossorigin._fetch import browser_verdict as _browser_verdict
+from crossorigin._browser.fetch import browser_verdict as _browser_verdict
 
 __all__ = [
     "Request",

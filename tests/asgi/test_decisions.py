@@ -10,7 +10,7 @@ import pytest
 from starlette.applications import Starlette
 
 from crossorigin import CORSConfig, CORSMiddleware
-from crossorigin._decisions import Decision
+from crossorigin._asgi.decisions import Decision
 from crossorigin._types import Scope
 from tests.apps import routes
 from tests.asgi.raw import Effects, http, scenario_exchange, websocket

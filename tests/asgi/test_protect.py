@@ -13,7 +13,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from crossorigin import CORSConfig, CORSMiddleware
-from crossorigin._origins import parse_origin
+from crossorigin._grammar.origins import parse_origin
 from crossorigin._types import Scope
 from tests.asgi.raw import Effects, http
 

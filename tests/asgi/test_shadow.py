@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from crossorigin import CORSConfig, CORSMiddleware
-from crossorigin._decisions import Decision, Observer
+from crossorigin._asgi.decisions import Decision, Observer
 from tests.asgi.raw import Effects, http, scenario_exchange, websocket
 from tests.asgi.test_decisions import observed_app
 from tests.asgi.test_scenarios import ORIGINS, materialize

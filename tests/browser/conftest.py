@@ -309,7 +309,7 @@ def render_matrix() -> str:
         "Each row is a scenario of the real-browser suite, each cell what the engine did with the",
         "page's `fetch()`: **allowed** (the page read the response) or **blocked**",
         "(the fetch rejected). Every test also asserts the exact `access-control-*` headers the",
-        "server sent, and for the rows of `tests/scenarios.py` that `crossorigin._fetch` (the",
+        "server sent, and for the rows of `tests/scenarios.py` that `crossorigin._browser.fetch` (the",
         "browser side of Fetch, from the standard) predicts the engine's verdict from those",
         "headers. `firefox-strict` is Firefox with",
         f"`{engines.STRICT_AUTHORIZATION_PREF}=false` (the Fetch rule that `*` never",

@@ -5,7 +5,7 @@ runs ``fetch()`` against the API on another, and asserts three things: the brows
 (the page read the response, or the fetch rejected), what the page could read (status,
 exposed headers, body), and exactly what the server received and sent (preflights counted,
 every ``access-control-*`` header and ``vary``). For the table rows it also holds the engine
-against ``crossorigin._fetch``, the browser side of Fetch written from the standard: given the
+against ``crossorigin._browser.fetch``, the browser side of Fetch written from the standard: given the
 exact responses the server sent, the oracle must predict the engine's verdict, the headers
 the page could read and (Chromium) the console's wording. The rows of tests/scenarios.py run as they
 are; the cases a table row cannot express (caches, redirects, sub-domains, console messages)
@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 from starlette.types import Receive, Scope, Send
 
-from crossorigin._fetch import Request, Response, browser_verdict
-from crossorigin._fetch_types import Verdict
+from crossorigin._browser.fetch import Request, Response, browser_verdict
+from crossorigin._browser.fetch_types import Verdict
 from tests.browser.conftest import Api, Exchange, Topology
 from tests.browser.engines import Engine
 from tests.conftest import cors_headers
@@ -145,7 +145,7 @@ def run_row(
 ) -> dict[str, Any]:
     """Run one table row in *session*; assert the server side and the oracle; return the result.
 
-    The oracle (``crossorigin._fetch``, Fetch's browser side written from the standard) judges
+    The oracle (``crossorigin._browser.fetch``, Fetch's browser side written from the standard) judges
     the exact responses the server sent; it must agree with the engine's verdict and with what
     the page could read. *strict*: the engine enforces that ``*`` never covers Authorization.
     """

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from crossorigin._demo import Demo
+from crossorigin._cli.demo import Demo
 from tests.browser.engines import Engine
 from tests.demo_server import running_demo
 

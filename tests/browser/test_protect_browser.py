@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from crossorigin import CORSConfig, CORSMiddleware
-from crossorigin._decisions import Decision
+from crossorigin._asgi.decisions import Decision
 from crossorigin._types import Receive, Scope, Send
 from tests.uvicorn_thread import serve
 

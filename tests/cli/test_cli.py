@@ -16,9 +16,9 @@ import pytest
 from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware as StarletteCORSMiddleware
 
-from crossorigin._check_cli import check_main, scan_main
 from crossorigin._cli import main as crossorigin_main
-from crossorigin._scan import scan
+from crossorigin._cli.commands import check_main, scan_main
+from crossorigin._cli.scan import scan
 from tests.apps import routes, scenario_app
 from tests.asgi.test_scenarios import materialize
 from tests.cli.conftest import config_key

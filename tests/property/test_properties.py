@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from crossorigin import CORSConfig
-from crossorigin._headers import MAX_ACRH_BYTES, split_acrh
-from crossorigin._matcher import OriginMatcher
-from crossorigin._origins import Origin, PatternError, parse_origin, parse_pattern
+from crossorigin._grammar.headers import MAX_ACRH_BYTES, split_acrh
+from crossorigin._grammar.matcher import OriginMatcher
+from crossorigin._grammar.origins import Origin, PatternError, parse_origin, parse_pattern
 from tests.property import strategies as s
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

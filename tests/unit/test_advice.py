@@ -1,11 +1,11 @@
-"""crossorigin._advice: the fix sentence and config line for each failing step."""
+"""crossorigin._browser.advice: the fix sentence and config line for each failing step."""
 
 from __future__ import annotations
 
 import pytest
 
-from crossorigin._advice import Fix, config_line, suggest_fix
-from crossorigin._fetch import (
+from crossorigin._browser.advice import Fix, config_line, suggest_fix
+from crossorigin._browser.fetch import (
     Request,
     RequestRejected,
     Response,

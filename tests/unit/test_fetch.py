@@ -1,4 +1,4 @@
-"""The browser oracle (crossorigin._fetch) against hand-written Fetch-standard cases."""
+"""The browser oracle (crossorigin._browser.fetch) against hand-written Fetch-standard cases."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crossorigin._fetch import (
+from crossorigin._browser.fetch import (
     Preflight,
     Request,
     RequestRejected,
@@ -20,7 +20,7 @@ from crossorigin._fetch import (
     header_get,
     preflight_for,
 )
-from crossorigin._fetch_rules import FORBIDDEN_REQUEST, mime_essence
+from crossorigin._browser.fetch_rules import FORBIDDEN_REQUEST, mime_essence
 from tests.scenarios import SCENARIOS, Scenario
 
 ORIGIN = "https://app.example"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crossorigin._headers import (
+from crossorigin._grammar.headers import (
     FORBIDDEN_REQUEST,
     MAX_ACRH_BYTES,
     MAX_ACRH_EMPTY,

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from crossorigin._matcher import OriginMatcher
-from crossorigin._origins import parse_pattern
+from crossorigin._grammar.matcher import OriginMatcher
+from crossorigin._grammar.origins import parse_pattern
 
 CONFIG_A = ["https://a.example", "https://*.b.example", "http://localhost:*"]
 

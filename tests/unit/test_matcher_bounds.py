@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from crossorigin._matcher import MEMO_SIZE, OriginMatcher
-from crossorigin._origins import MAX_ORIGIN, parse_pattern
+from crossorigin._grammar.matcher import MEMO_SIZE, OriginMatcher
+from crossorigin._grammar.origins import MAX_ORIGIN, parse_pattern
 
 
 def _matcher(*patterns: str) -> OriginMatcher:

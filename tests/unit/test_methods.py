@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crossorigin._methods import FORBIDDEN, SAFELISTED, is_forbidden, is_token, normalize
+from crossorigin._grammar.methods import FORBIDDEN, SAFELISTED, is_forbidden, is_token, normalize
 
 
 def test_safelisted_and_forbidden_sets() -> None:

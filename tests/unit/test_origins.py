@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crossorigin._origins import (
+from crossorigin._grammar.origins import (
     ANY_PORT,
     MAX_HOST,
     MAX_ORIGIN,

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from crossorigin import CORSConfig
-from crossorigin import _policy as p
-from crossorigin._policy import PREFLIGHT_CACHE_SIZE, Policy
+from crossorigin._policy import policy as p
+from crossorigin._policy.policy import PREFLIGHT_CACHE_SIZE, Policy
 
 VARY = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
 VARY_PNA = VARY + ", Access-Control-Request-Private-Network"

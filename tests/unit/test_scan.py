@@ -1,10 +1,10 @@
-"""crossorigin._scan: the attack origins derived from a trusted origin, and the plan."""
+"""crossorigin._cli.scan: the attack origins derived from a trusted origin, and the plan."""
 
 from __future__ import annotations
 
 import pytest
 
-from crossorigin._scan import attack_origins, plan
+from crossorigin._cli.scan import attack_origins, plan
 
 LONG = ("a" * 63 + ".") * 4
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from crossorigin._errors import ConfigError, ConfigProblem, problem
 
 if TYPE_CHECKING:
-    from crossorigin._config import CORSConfig
+    from crossorigin._config.config import CORSConfig
 
 _LISTS = {"allow_origins", "allow_methods", "allow_headers", "expose_headers",
           "protection_exempt_paths"}  # fmt: skip

@@ -4,7 +4,8 @@ Lookups cost the same whatever the number of allowed origins or patterns (issue 
 exact origins are one ``frozenset`` probe on the raw header bytes; ``:*`` ports are one probe on
 (scheme, host); ``*.`` wildcards are one probe per label of the request's host (at most 127) in a
 table keyed by (scheme, parent domain). The optional regex runs last, on a parsed, length-capped
-origin only, so it never sees hostile input longer than :data:`~crossorigin._origins.MAX_ORIGIN`.
+origin only, so it never sees hostile input longer than
+:data:`~crossorigin._grammar.origins.MAX_ORIGIN`.
 Origins longer than that are refused before they are hashed, and the verdicts on origins outside
 the exact set are memoised (parsing one costs several times the whole exact-origin path).
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from crossorigin._origins import ANY_PORT, MAX_ORIGIN, OriginPattern, parse_origin
+from crossorigin._grammar.origins import ANY_PORT, MAX_ORIGIN, OriginPattern, parse_origin
 
 MEMO_SIZE = 256
 """Verdicts on non-exact origins kept per matcher. Browsers send the same few origins over and

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from crossorigin._fetch_rules import (
+from crossorigin._browser.fetch_rules import (
     CORS_CHECK_SPEC,
     CREDENTIALS_SPEC,
     DEFAULT_MAX_AGE,
@@ -17,7 +17,7 @@ from crossorigin._fetch_rules import (
     PREFLIGHT_SPEC,
     SAFELISTED_METHODS,
 )
-from crossorigin._fetch_types import (
+from crossorigin._browser.fetch_types import (
     HeaderList,
     Preflight,
     Request,

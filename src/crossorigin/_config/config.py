@@ -13,7 +13,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from crossorigin import _validate
+from crossorigin._config import validate as _validate
 from crossorigin._errors import ConfigError, ConfigProblem
 from crossorigin._types import OriginPredicate
 
@@ -101,7 +101,7 @@ class CORSConfig:
 
         .. versionadded:: 0.1
         """
-        from crossorigin._env import from_env
+        from crossorigin._config.env import from_env
 
         return from_env(cls, prefix, environ)
 

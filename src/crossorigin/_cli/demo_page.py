@@ -1,6 +1,6 @@
 """The demo's frontend server: a tiny ASGI app serving the page, its script and its iframe.
 
-The page (``_demo_page.html``) and the fetch runner (``_demo_runner.js``) are package resources.
+The page (``demo_page.html``) and the fetch runner (``demo_runner.js``) are package resources.
 The same server answers on ``localhost`` (the page's origin, allowed by the API's policy) and on
 ``127.0.0.1`` (a different origin, which the page loads in an iframe to show a denied origin).
 """
@@ -22,7 +22,7 @@ _FRAME = b"""<!doctype html>
 
 
 def _resource(name: str) -> bytes:
-    return files("crossorigin").joinpath(name).read_bytes()
+    return files("crossorigin._cli").joinpath(name).read_bytes()
 
 
 class PageApp:
@@ -31,12 +31,12 @@ class PageApp:
     def __init__(self, settings: dict[str, Any]) -> None:
         # '<' is escaped so that no value can close the <script> element it is embedded in.
         blob = json.dumps(settings).replace("<", "\\u003c").encode("ascii")
-        page = _resource("_demo_page.html").replace(b"__DEMO_SETTINGS__", blob)
+        page = _resource("demo_page.html").replace(b"__DEMO_SETTINGS__", blob)
         html = b"text/html; charset=utf-8"
         self.routes: dict[str, tuple[bytes, bytes]] = {
             "/": (html, page),
             "/frame": (html, _FRAME),
-            "/runner.js": (b"text/javascript; charset=utf-8", _resource("_demo_runner.js")),
+            "/runner.js": (b"text/javascript; charset=utf-8", _resource("demo_runner.js")),
         }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

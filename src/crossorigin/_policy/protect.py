@@ -20,13 +20,13 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Final
 
 from crossorigin._errors import ConfigProblem, problem
-from crossorigin._origins import DEFAULT_PORTS, PatternError, parse_origin, parse_pattern
+from crossorigin._grammar.origins import DEFAULT_PORTS, PatternError, parse_origin, parse_pattern
 from crossorigin._types import Receive, Scope, Send
 
 if TYPE_CHECKING:
-    from crossorigin._config import CORSConfig
-    from crossorigin._middleware import CORSMiddleware
-    from crossorigin._policy import Policy
+    from crossorigin._asgi.middleware import CORSMiddleware
+    from crossorigin._config.config import CORSConfig
+    from crossorigin._policy.policy import Policy
 
 logger = logging.getLogger("crossorigin")
 

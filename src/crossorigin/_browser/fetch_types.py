@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from crossorigin._fetch_rules import is_token
+from crossorigin._browser.fetch_rules import is_token
 
 HeaderList = Sequence[tuple[str, str]]
 

@@ -10,12 +10,14 @@ import re
 from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any
 
-from crossorigin import _headers, _methods, _protect
 from crossorigin._errors import ConfigProblem, problem
-from crossorigin._origins import OriginPattern, PatternError, parse_pattern
+from crossorigin._grammar import headers as _headers
+from crossorigin._grammar import methods as _methods
+from crossorigin._grammar.origins import OriginPattern, PatternError, parse_pattern
+from crossorigin._policy import protect as _protect
 
 if TYPE_CHECKING:
-    from crossorigin._config import CORSConfig
+    from crossorigin._config.config import CORSConfig
 
 MAX_AGE_LIMIT = 86400
 """Firefox's cap, the highest of any browser (Chromium caps at 7200 s, WebKit at 600 s)."""

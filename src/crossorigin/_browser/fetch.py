@@ -20,8 +20,8 @@ Where Chromium 156 and the standard differ, checked against /usr/bin/chromium:
 
 from __future__ import annotations
 
-from crossorigin._fetch_checks import check_preflight, cors_check
-from crossorigin._fetch_rules import (
+from crossorigin._browser.fetch_checks import check_preflight, cors_check
+from crossorigin._browser.fetch_rules import (
     EXPOSE_SPEC,
     FORBIDDEN_METHOD_SPEC,
     FORBIDDEN_RESPONSE,
@@ -34,7 +34,7 @@ from crossorigin._fetch_rules import (
     is_token,
     normalize_method,
 )
-from crossorigin._fetch_types import (
+from crossorigin._browser.fetch_types import (
     HeaderList,
     Preflight,
     Request,

@@ -11,12 +11,12 @@ import re
 from collections.abc import Callable
 from typing import Final, NamedTuple
 
-from crossorigin import _headers as h
-from crossorigin._config import CORSConfig
-from crossorigin._matcher import OriginMatcher
-from crossorigin._methods import SAFELISTED
-from crossorigin._origins import parse_origin, parse_pattern
-from crossorigin._protect import compile_protection
+from crossorigin._config.config import CORSConfig
+from crossorigin._grammar import headers as h
+from crossorigin._grammar.matcher import OriginMatcher
+from crossorigin._grammar.methods import SAFELISTED
+from crossorigin._grammar.origins import parse_origin, parse_pattern
+from crossorigin._policy.protect import compile_protection
 from crossorigin._types import OriginPredicate
 
 Header = tuple[bytes, bytes]
@@ -162,7 +162,7 @@ class Policy:
     ) -> Preflight:
         """:meth:`preflight` for an origin allowed by static rules, memoised when it succeeds.
 
-        Precondition: the ACRH lines are within :data:`~crossorigin._headers.MAX_ACRH_BYTES`
+        Precondition: the ACRH lines are within :data:`~crossorigin._grammar.headers.MAX_ACRH_BYTES`
         (the middleware checks it while scanning), so keys are small.
         """
         key = (origin, method, private_network, *acrh)

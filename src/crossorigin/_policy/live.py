@@ -14,9 +14,9 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from crossorigin._config import CORSConfig
-from crossorigin._policy import Policy
-from crossorigin._routing import RoutePolicies, Router
+from crossorigin._config.config import CORSConfig
+from crossorigin._config.routes import RoutePolicies, Router
+from crossorigin._policy.policy import Policy
 
 Source = CORSConfig | RoutePolicies
 

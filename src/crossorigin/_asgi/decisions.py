@@ -18,14 +18,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from crossorigin import _policy as p
-from crossorigin._config import CORSConfig
-from crossorigin._policy import Policy
-from crossorigin._protect import DISABLED, Evaluate
+from crossorigin._config.config import CORSConfig
+from crossorigin._policy import policy as p
+from crossorigin._policy.policy import Policy
+from crossorigin._policy.protect import DISABLED, Evaluate
 from crossorigin._types import Scope
 
 if TYPE_CHECKING:
-    from crossorigin._middleware import CORSMiddleware
+    from crossorigin._asgi.middleware import CORSMiddleware
 
 logger = logging.getLogger("crossorigin")
 shadow_logger = logging.getLogger("crossorigin.shadow")

@@ -1,7 +1,7 @@
 """``crossorigin demo``: a page and an API on two loopback origins, in one process.
 
 Read this for the command line and the server plumbing. The API and its recorder are in
-``_demo_api.py``, the page server in ``_demo_page.py``, the page itself in ``_demo_page.html``.
+``demo_api.py``, the page server in ``demo_page.py``, the page itself in ``demo_page.html``.
 
 Topology (see docs/demo.md):
 
@@ -30,8 +30,8 @@ from dataclasses import dataclass
 
 import uvicorn
 
-from crossorigin._demo_api import DecisionLog, build_api, demo_config, describe
-from crossorigin._demo_page import PageApp
+from crossorigin._cli.demo_api import DecisionLog, build_api, demo_config, describe
+from crossorigin._cli.demo_page import PageApp
 from crossorigin._types import ASGIApp
 
 HOSTS = ("localhost", "127.0.0.1")

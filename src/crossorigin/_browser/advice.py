@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from crossorigin._fetch import Preflight, Request, Response, Verdict, header_get
-from crossorigin._fetch_rules import SAFELISTED_METHODS
+from crossorigin._browser.fetch import Preflight, Request, Response, Verdict, header_get
+from crossorigin._browser.fetch_rules import SAFELISTED_METHODS
 
 # crossorigin always accepts these in ACRH (conformance C4), so they never need listing.
 _ALWAYS_ACCEPTED = frozenset({"accept", "accept-language", "content-language", "content-type"})

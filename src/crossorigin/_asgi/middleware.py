@@ -12,15 +12,15 @@ import inspect
 import logging
 from typing import Any
 
-from crossorigin import _headers as h
-from crossorigin import _policy as p
-from crossorigin._config import CORSConfig
-from crossorigin._decisions import DecisionHook, Observer
-from crossorigin._live import LivePolicy
-from crossorigin._origins import MAX_ORIGIN, parse_origin
-from crossorigin._policy import Header, Policy
-from crossorigin._protect import guard_http, guard_websocket
-from crossorigin._routing import RoutePolicies
+from crossorigin._asgi.decisions import DecisionHook, Observer
+from crossorigin._config.config import CORSConfig
+from crossorigin._config.routes import RoutePolicies
+from crossorigin._grammar import headers as h
+from crossorigin._grammar.origins import MAX_ORIGIN, parse_origin
+from crossorigin._policy import policy as p
+from crossorigin._policy.live import LivePolicy
+from crossorigin._policy.policy import Header, Policy
+from crossorigin._policy.protect import guard_http, guard_websocket
 from crossorigin._types import ASGIApp, Message, Receive, Scope, Send
 
 logger = logging.getLogger("crossorigin")
@@ -271,7 +271,7 @@ class CORSMiddleware:
         return None
 
     async def _check_origin(self, policy: Policy, origin: bytes, count: int, scope: Scope) -> str:
-        """Reason code for *origin*: :data:`~crossorigin._policy.ALLOWED` or why not."""
+        """Reason code for *origin*: :data:`~crossorigin._policy.policy.ALLOWED` or why not."""
         if count > 1:
             # Browsers send at most one Origin (https://fetch.spec.whatwg.org/#http-network-or-cache-fetch
             # step 12); several lines are never joined or echoed (conformance C7).

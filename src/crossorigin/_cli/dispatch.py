@@ -13,9 +13,9 @@ from importlib import import_module
 
 # subcommand -> (module, function taking argv and returning an exit code, extra)
 _COMMANDS: dict[str, tuple[str, str, str]] = {
-    "demo": ("crossorigin._demo", "main", "demo"),
-    "check": ("crossorigin._check_cli", "check_main", "cli"),
-    "scan": ("crossorigin._check_cli", "scan_main", "cli"),
+    "demo": ("crossorigin._cli.demo", "main", "demo"),
+    "check": ("crossorigin._cli.commands", "check_main", "cli"),
+    "scan": ("crossorigin._cli.commands", "scan_main", "cli"),
 }
 
 _USAGE = """usage: crossorigin <command> [options]

@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from crossorigin._check import CREDENTIAL_COOKIE, SCHEMA_VERSION, Exchange, Unreachable, send
-from crossorigin._fetch import Request, browser_verdict, header_get
+from crossorigin._browser.fetch import Request, browser_verdict, header_get
+from crossorigin._cli.check import CREDENTIAL_COOKIE, SCHEMA_VERSION, Exchange, Unreachable, send
 
 Severity = Literal["critical", "high", "medium", "low"]
 SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low")

@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx
 
-from crossorigin._advice import Fix, suggest_fix
-from crossorigin._fetch import (
+from crossorigin._browser.advice import Fix, suggest_fix
+from crossorigin._browser.fetch import (
     Request,
     Response,
     Verdict,

@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 
 import click
 
-from crossorigin._check import DEFAULT_TIMEOUT, Exchange, Report, Unreachable, check
-from crossorigin._fetch_rules import is_token
-from crossorigin._scan import SEVERITIES, ScanReport, plan, scan
+from crossorigin._browser.fetch_rules import is_token
+from crossorigin._cli.check import DEFAULT_TIMEOUT, Exchange, Report, Unreachable, check
+from crossorigin._cli.scan import SEVERITIES, ScanReport, plan, scan
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 _CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}

@@ -14,11 +14,11 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
-from crossorigin._config import CORSConfig
+from crossorigin._config.config import CORSConfig
 from crossorigin._errors import ConfigError, ConfigProblem, problem
 
 if TYPE_CHECKING:
-    from crossorigin._policy import Policy
+    from crossorigin._policy.policy import Policy
     from crossorigin._types import Scope
 
 Kind = Literal["exact", "prefix", "template"]
