@@ -1,8 +1,9 @@
-"""MkDocs hooks: the README is the site's front page.
+"""MkDocs hooks: the README is the site's front page, CHANGELOG.md its changelog page.
 
-docs/index.md is a placeholder; at build time its content becomes README.md with links made
-right for the site: ``docs/x.md`` becomes ``x.md``, and links to other files of the repository
-(examples, benchmark results), which the site does not carry, become their path in code font.
+docs/index.md and docs/changelog.md are placeholders; at build time their content becomes
+README.md and CHANGELOG.md with links made right for the site: ``docs/x.md`` becomes ``x.md``,
+and links to other files of the repository (examples, benchmark results), which the site does
+not carry, become their path in code font.
 Links in docs pages that leave docs/ (``../examples/x.py``) get the same treatment.
 """
 
@@ -14,6 +15,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 LINK = re.compile(r"(?<!!)\[(?P<text>[^\]]+)\]\((?P<target>[^)\s]+)\)")
+INCLUDED = {"index.md": "README.md", "changelog.md": "CHANGELOG.md"}
+"""Site pages whose content is a file at the repository's root."""
 IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\(docs/(?P<target>[^)\s]+)\)")
 
 
@@ -37,7 +40,7 @@ def site_links(markdown: str, *, from_root: bool) -> str:
 
 
 def on_page_markdown(markdown: str, page: Any, **_: Any) -> str:
-    if page.file.src_uri == "index.md":
-        readme = (ROOT / "README.md").read_text(encoding="utf-8")
-        return site_links(readme, from_root=True)
+    if page.file.src_uri in INCLUDED:
+        text = (ROOT / INCLUDED[page.file.src_uri]).read_text(encoding="utf-8")
+        return site_links(text, from_root=True)
     return site_links(markdown, from_root=False)
