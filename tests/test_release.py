@@ -18,7 +18,7 @@ LINK = re.compile(r"\]\((?P<target>[^)\s]+)")
 HTML_LINK = re.compile(r"""(?:href|src)=["'](?P<target>[^"']+)""")
 
 
-def tested_pythons() -> set[str]:
+def pythons_under_test() -> set[str]:
     """The versions scripts/test runs: this one plus CROSSORIGIN_PYTHONS' default list."""
     script = (ROOT / "scripts" / "test").read_text()
     match = re.search(r'CROSSORIGIN_PYTHONS-([0-9. ]+)\}', script)
@@ -39,8 +39,8 @@ def test_pypi_description_has_only_absolute_links() -> None:
 def test_classifiers_name_each_tested_python() -> None:
     classifiers = PROJECT["classifiers"]
     declared = {c.rsplit(" :: ", 1)[1] for c in classifiers if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)}
-    assert declared == tested_pythons()
-    lowest = min(tested_pythons(), key=lambda v: tuple(map(int, v.split("."))))
+    assert declared == pythons_under_test()
+    lowest = min(pythons_under_test(), key=lambda v: tuple(map(int, v.split("."))))
     assert PROJECT["requires-python"] == f">={lowest}"
 
 
