@@ -282,11 +282,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         MATRIX.write_text(rendered, encoding="utf-8")
         return
     current = MATRIX.read_text(encoding="utf-8") if MATRIX.exists() else ""
-    if _without_versions(current) != _without_versions(rendered):
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if _without_versions(current) == _without_versions(rendered):
+        if reporter is not None:
+            reporter.write_line(f"docs/browser-matrix.md is current ({len(ROW_ORDER)} rows)")
+    else:
         diff = difflib.unified_diff(
             current.splitlines(), rendered.splitlines(), "docs/browser-matrix.md", "this run"
         )
-        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         message = "docs/browser-matrix.md is stale; run scripts/regen-docs\n" + "\n".join(diff)
         if reporter is not None:
             reporter.write_line(message, red=True)
