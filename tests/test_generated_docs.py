@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from bench.plot import IMAGES, RESULTS
 
 from tests.generated_docs import DIGEST, demo_sources_digest
@@ -37,3 +38,36 @@ def test_e2e_chart_shows_the_latest_results() -> None:
         for row in json.loads(path.read_text())["rows"]:
             for rps in row["rps"].values():
                 assert f"{rps / 1000:.1f}k" in chart, f"docs/images/bench-e2e.svg is {STALE}"
+
+
+def test_browser_matrix_page_is_what_the_suite_renders(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read back docs/browser-matrix.md's cells, render them as the browser suite would: same page.
+
+    So the suite's comparison passes for an unchanged run, and fails for one changed verdict.
+    """
+    from tests.browser import conftest as matrix
+
+    text = matrix.MATRIX.read_text(encoding="utf-8")
+    engines = next(line for line in text.splitlines() if line.startswith("Engines: "))
+    versions = dict(part.split(": ", 1) for part in engines[len("Engines: ") : -1].split("; "))
+    table = [line for line in text.splitlines() if line.startswith("| ")]
+    columns = [c.strip() for c in table[0].strip("|").split("|")][1:]
+    verdicts: dict[tuple[str, str], str] = {}
+    rows = []
+    for line in table[2:]:
+        row, *cells = (c.strip() for c in line.strip("|").split("|"))
+        rows.append(row)
+        verdicts.update({(row, name): cell for name, cell in zip(columns, cells, strict=True) if cell != "-"})
+    monkeypatch.setattr(matrix, "VERSIONS", versions)
+    monkeypatch.setattr(matrix, "VERDICTS", verdicts)
+    monkeypatch.setattr(matrix, "ROW_ORDER", rows)
+    assert matrix.render_matrix() == text
+
+    flipped = dict(verdicts)
+    first = (rows[0], columns[0])
+    flipped[first] = "blocked" if verdicts[first] == "allowed" else "allowed"
+    monkeypatch.setattr(matrix, "VERDICTS", flipped)
+    assert matrix._without_versions(matrix.render_matrix()) != matrix._without_versions(text)
+    monkeypatch.setattr(matrix, "VERSIONS", dict.fromkeys(versions, "newer"))
+    monkeypatch.setattr(matrix, "VERDICTS", verdicts)
+    assert matrix._without_versions(matrix.render_matrix()) == matrix._without_versions(text)
