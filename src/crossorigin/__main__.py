@@ -1,5 +1,5 @@
 """``python -m crossorigin`` runs the command-line interface."""
 
-from crossorigin._cli import main
+from crossorigin._cli.dispatch import main
 
 raise SystemExit(main())

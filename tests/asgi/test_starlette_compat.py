@@ -5,7 +5,7 @@ Source: ``tests/middleware/test_cors.py`` of the starlette 1.10.0 sdist (18 test
 ``Middleware(crossorigin.CORSMiddleware, <the same keyword arguments>)`` on a Starlette app. Where
 crossorigin behaves as Starlette does, the test asserts that exactly (status, body, the exact set
 of ``access-control-*`` headers, ``Vary``). Where it deliberately differs (see
-``../shared/spec/conformance.md`` Part 0), the test asserts crossorigin's behaviour and the step
+``docs/behaviour.md``), the test asserts crossorigin's behaviour and the step
 is marked ``# DIFFERENCE: <row id>``, naming a row of :data:`DIFFERENCES`.
 
 :data:`DIFFERENCES` is the migration table (it goes into the README's migration section). Rows that
@@ -54,7 +54,7 @@ DIFFERENCES: tuple[Difference, ...] = (
         "request origin with `Access-Control-Allow-Credentials: true`.",
         "`ConfigError` at construction.",
         "Reflecting any origin with credentials lets every site read authenticated responses; "
-        "list the trusted origins instead (conformance C9).",
+        "list the trusted origins instead (behaviour.md B44).",
         (
             "test_starlette_cors_allow_all",
             "test_starlette_preflight_allows_request_origin_if_origins_wildcard_and_credentials_allowed",
@@ -66,14 +66,14 @@ DIFFERENCES: tuple[Difference, ...] = (
         '`allow_origins=["*"]` with `allow_private_network=True` is accepted.',
         "`ConfigError` at construction.",
         "Letting any public site reach a private-network server defeats Private Network Access "
-        "(conformance item 47).",
+        "(behaviour.md B50).",
         ("test_starlette_cors_private_network_access_allowed",),
     ),
     Difference(
         "preflight-success-status",
         "A successful preflight is `200` with body `OK`.",
         "`204` with an empty body (`preflight_status` changes the status).",
-        "A preflight answer has no content; any 2xx is an ok status for Fetch (conformance C2).",
+        "A preflight answer has no content; any 2xx is an ok status for Fetch (behaviour.md B18).",
         (
             "test_starlette_cors_allow_all",
             "test_starlette_cors_allow_all_except_credentials",
@@ -95,7 +95,7 @@ DIFFERENCES: tuple[Difference, ...] = (
         "`403`, empty body, no `Access-Control-*` header at all; only `Vary`. The reason is "
         "logged at DEBUG on the `crossorigin` logger.",
         'Fetch: "the 403 status can be used, coupled with omitting the relevant headers"; '
-        "the answer must not disclose the configuration (conformance C2).",
+        "the answer must not disclose the configuration (behaviour.md B24).",
         (
             "test_starlette_cors_disallowed_preflight",
             "test_starlette_cors_allow_origin_regex",
@@ -110,7 +110,7 @@ DIFFERENCES: tuple[Difference, ...] = (
         "`Access-Control-Allow-Private-Network`.",
         "Private Network Access is an opt-in extension; without the opt-in the browser itself "
         "blocks the request, and the answer stays the same as for any other preflight "
-        "(conformance item 47).",
+        "(behaviour.md B23).",
         ("test_starlette_cors_private_network_access_disallowed",),
     ),
     Difference(
@@ -146,7 +146,7 @@ DIFFERENCES: tuple[Difference, ...] = (
         'HEAD (the default `allow_methods` is `("GET",)`).',
         "GET, HEAD and POST never need listing; a preflight for them succeeds.",
         "They are CORS-safelisted methods: the browser accepts them without "
-        "`Access-Control-Allow-Methods` (conformance C6, item 52).",
+        "`Access-Control-Allow-Methods` (behaviour.md B19, B25).",
         ("test_starlette_cors_disallowed_preflight",),
     ),
     Difference(
@@ -158,7 +158,7 @@ DIFFERENCES: tuple[Difference, ...] = (
         'request has no `Access-Control-Request-Headers`; with `["*"]`, a name that is not a '
         "valid header name fails the preflight.",
         "Less disclosure; one behaviour for `*` in every browser, Authorization included "
-        "(conformance C3, C4).",
+        "(behaviour.md B20).",
         (
             "test_starlette_cors_allow_all",
             "test_starlette_cors_allow_all_except_credentials",
@@ -173,7 +173,7 @@ DIFFERENCES: tuple[Difference, ...] = (
         "Tolerant parsing (any case, order, duplicates, whitespace, empty elements, several lines) "
         "within a fixed budget; beyond it the preflight fails fast.",
         "RFC 9110 list syntax allows empty elements; the budget bounds the work per request "
-        "(conformance C5).",
+        "(behaviour.md B21).",
         (
             "test_difference_request_headers_parsing",
             "test_difference_request_headers_over_budget",
@@ -207,7 +207,7 @@ DIFFERENCES: tuple[Difference, ...] = (
         "`-Expose-Headers`) on every response, with or without `Origin`, and never adds "
         "`Vary: Origin`.",
         "Fetch's caching advice: with a static `*`, always send it and do not use `Vary` "
-        "(conformance 1.11); fewer cache variants.",
+        "(behaviour.md B13); fewer cache variants.",
         (
             "test_starlette_cors_allow_all_except_credentials",
             "test_starlette_cors_allow_all_methods",
@@ -221,7 +221,7 @@ DIFFERENCES: tuple[Difference, ...] = (
         "The app's `Vary` field lines are kept as they are and `Origin` is appended to the first "
         "one, so a client joining the lines reads `Accept-Encoding, Origin, Accept-Language`. "
         "The set of elements is the same.",
-        "The middleware touches only what it owns (house rule 7); the order of `Vary` elements "
+        "The middleware touches only what it owns (behaviour.md B28, B30); the order of `Vary` elements "
         "carries no meaning. Compare `Vary` as a set in your own tests.",
         ("test_starlette_cors_vary_header_is_properly_set_for_credentialed_request",),
     ),
@@ -241,7 +241,7 @@ DIFFERENCES: tuple[Difference, ...] = (
         "A request from a denied origin still gets `Access-Control-Allow-Credentials: true` and "
         "`Access-Control-Expose-Headers` when they are configured.",
         "A denied origin gets no `Access-Control-*` header at all (only `Vary: Origin`).",
-        "Nothing about the policy is disclosed to origins outside it (conformance item 10).",
+        "Nothing about the policy is disclosed to origins outside it (behaviour.md B14).",
         (
             "test_starlette_cors_allow_origin_regex",
             "test_difference_no_leak_to_denied_origins",
@@ -254,7 +254,7 @@ DIFFERENCES: tuple[Difference, ...] = (
         "An `Origin` that is not a valid serialized origin (path, trailing slash, upper case, "
         "too long, several lines) is denied and never echoed.",
         "Browsers only send serialized origins; echoing anything else only helps attackers "
-        "(conformance C7).",
+        "(behaviour.md B5).",
         ("test_difference_malformed_origin_denied",),
     ),
     Difference(
@@ -263,7 +263,7 @@ DIFFERENCES: tuple[Difference, ...] = (
         "middleware) without CORS headers, so the browser reports a CORS error.",
         "The 500 carries the CORS headers the request earned; the exception still propagates to "
         "the server's log.",
-        "The page sees the real 500 instead of a misleading CORS error (conformance C10).",
+        "The page sees the real 500 instead of a misleading CORS error (behaviour.md B31).",
         ("test_difference_errors_keep_cors_headers",),
     ),
     Difference(
@@ -273,7 +273,7 @@ DIFFERENCES: tuple[Difference, ...] = (
         "The middleware owns the `Access-Control-*` response headers: the response carries "
         "exactly the ones the policy computed, once each.",
         "One source of truth; a stray `Access-Control-Allow-Origin` from a handler cannot widen "
-        "the policy (conformance C8).",
+        "the policy (behaviour.md B29).",
         ("test_difference_owns_cors_headers",),
     ),
     Difference(
@@ -284,7 +284,7 @@ DIFFERENCES: tuple[Difference, ...] = (
         "match (or match too much).",
         "`ConfigError` at construction listing every problem at once, each with a fix.",
         "Misconfiguration is the main source of CORS bugs; fail at start-up, not in production "
-        "(conformance C9, items 48-51).",
+        "(behaviour.md B44-B53).",
         ("test_difference_config_validation",),
     ),
     Difference(
@@ -293,7 +293,7 @@ DIFFERENCES: tuple[Difference, ...] = (
         "`ConfigError` unless `dangerously_allow_insecure_origins=True` (`http://localhost`, "
         "`127.0.0.1`, `[::1]` are fine).",
         "A network attacker can impersonate a plain-http origin and read credentialed responses "
-        "(conformance C9, item 49).",
+        "(behaviour.md B47).",
         ("test_difference_insecure_origin_with_credentials",),
     ),
     Difference(
@@ -301,7 +301,7 @@ DIFFERENCES: tuple[Difference, ...] = (
         "`Access-Control-Max-Age` is always sent (also on failed preflights).",
         "Sent only on successful preflights; `max_age=None` omits it.",
         "A failed preflight must not be cached as a verdict; omitting lets the browser default "
-        "(5 s) apply (conformance C2, item 33).",
+        "(5 s) apply (behaviour.md B22).",
         (
             "test_starlette_cors_disallowed_preflight",
             "test_difference_max_age_none",

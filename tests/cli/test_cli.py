@@ -16,8 +16,8 @@ import pytest
 from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware as StarletteCORSMiddleware
 
-from crossorigin._cli import main as crossorigin_main
 from crossorigin._cli.commands import check_main, scan_main
+from crossorigin._cli.dispatch import main as crossorigin_main
 from crossorigin._cli.scan import scan
 from tests.apps import routes, scenario_app
 from tests.asgi.test_scenarios import materialize

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crossorigin import ConfigError, CORSConfig, RoutePolicies
-from crossorigin._config.routes import route_path
+from crossorigin._grammar.paths import route_path
 
 OPEN = CORSConfig(allow_origins=["*"])
 API = CORSConfig(allow_origins=["https://app.example"], allow_credentials=True)

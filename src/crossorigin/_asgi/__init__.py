@@ -1,9 +1,11 @@
 """The ASGI edge: the only layer that touches ``receive`` and ``send``.
 
-Owns: the middleware (``middleware``), the request-time guards, the observer and the
-``Decision`` records (``decisions``), the responses it writes and the logging of denials. It
-gathers the request facts, asks the policy layer, and emits the answer.
+Owns: the middleware (``middleware``), the request-time protection guards that send the
+refusals (``guards``), the observer, the ``Decision`` records and the shadow comparison
+(``decisions``), the responses it writes and the logging of denials. It gathers the request
+facts, asks the policy layer, and emits the answer.
 
 May import: ``crossorigin._policy``, ``crossorigin._config``, ``crossorigin._grammar`` and the
-vocabulary. Nothing below imports it.
+vocabulary (and, once it exists, ``crossorigin._store``). Nothing below imports it; the WSGI
+edge (``_wsgi``) is its peer and does not import it either.
 """

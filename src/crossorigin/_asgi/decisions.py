@@ -16,16 +16,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from crossorigin._config.config import CORSConfig
 from crossorigin._policy import policy as p
 from crossorigin._policy.policy import Policy
 from crossorigin._policy.protect import DISABLED, Evaluate
 from crossorigin._types import Scope
-
-if TYPE_CHECKING:
-    from crossorigin._asgi.middleware import CORSMiddleware
 
 logger = logging.getLogger("crossorigin")
 shadow_logger = logging.getLogger("crossorigin.shadow")
@@ -126,7 +123,7 @@ class Observer:
             Decision(active.kind, allowed, reason, active.origin, active.method, active.path, True)
         )
 
-    async def actual(self, mw: CORSMiddleware, policy: Policy, scope: Scope, allowed: bool) -> None:
+    async def actual(self, policy: Policy, scope: Scope, allowed: bool) -> None:
         """A request that runs the app; *allowed* says whether it got CORS headers."""
         origin, count = _origin_of(scope)
         if origin is None:
@@ -136,14 +133,13 @@ class Observer:
         self.emit(active)
         if self.shadow is not None:
             try:
-                shadow_reason = await mw._check_origin(self.shadow, origin, count, scope)
+                shadow_reason = await self.shadow.origin_reason(origin, count, scope)
                 self._compare(active, shadow_reason == p.ALLOWED, shadow_reason)
             except Exception:
                 logger.exception(_SHADOW_FAILED)
 
     async def preflight(
         self,
-        mw: CORSMiddleware,
         scope: Scope,
         origin: bytes,
         count: int,
@@ -166,7 +162,7 @@ class Observer:
         if shadow is None or acrh is None:
             return  # the ACRH limits are global: every policy refuses an oversized list
         try:
-            origin_reason = await mw._check_origin(shadow, origin, count, scope)
+            origin_reason = await shadow.origin_reason(origin, count, scope)
             result = shadow.preflight(
                 origin, origin_reason == p.ALLOWED, origin_reason, method, acrh, private_network
             )
@@ -176,7 +172,6 @@ class Observer:
 
     async def protection(
         self,
-        mw: CORSMiddleware,
         kind: Kind,
         scope: Scope,
         allowed: bool,
@@ -192,7 +187,7 @@ class Observer:
             self.emit(active)
         if self.shadow is not None:
             try:
-                shadow_allowed, shadow_reason = await evaluate(mw, self.shadow, scope)
+                shadow_allowed, shadow_reason = await evaluate(self.shadow, scope)
                 self._compare(active, shadow_allowed, shadow_reason)
             except Exception:
                 logger.exception(_SHADOW_FAILED)

@@ -8,19 +8,18 @@ without calling the app (conformance C1/C2); every other request runs the app.
 
 from __future__ import annotations
 
-import inspect
 import logging
 from typing import Any
 
 from crossorigin._asgi.decisions import DecisionHook, Observer
+from crossorigin._asgi.guards import guard_http, guard_websocket
 from crossorigin._config.config import CORSConfig
 from crossorigin._config.routes import RoutePolicies
 from crossorigin._grammar import headers as h
-from crossorigin._grammar.origins import MAX_ORIGIN, parse_origin
+from crossorigin._grammar.origins import MAX_ORIGIN
 from crossorigin._policy import policy as p
 from crossorigin._policy.live import LivePolicy
 from crossorigin._policy.policy import Header, Policy
-from crossorigin._policy.protect import guard_http, guard_websocket
 from crossorigin._types import ASGIApp, Message, Receive, Scope, Send
 
 logger = logging.getLogger("crossorigin")
@@ -106,7 +105,7 @@ class CORSMiddleware:
                 if (
                     policy is not None
                     and (policy.protection is not None or self._observer is not None)
-                    and not await guard_websocket(self, policy, scope, receive, send)
+                    and not await guard_websocket(policy, scope, receive, send, self._observer)
                 ):
                     return
             await self.app(scope, receive, send)
@@ -119,7 +118,7 @@ class CORSMiddleware:
             await self.app(scope, receive, send)
             return
         if (policy.protection is not None or self._observer is not None) and not await guard_http(
-            self, policy, scope, send
+            policy, scope, send, self._observer
         ):
             return
         cors: tuple[Header, ...]
@@ -133,7 +132,7 @@ class CORSMiddleware:
             # (https://fetch.spec.whatwg.org/#cors-protocol-and-http-caches).
             cors = policy.public_headers
             if self._observer is not None:
-                await self._observer.actual(self, policy, scope, True)
+                await self._observer.actual(policy, scope, True)
         else:
             origin = None
             count = 0
@@ -158,7 +157,7 @@ class CORSMiddleware:
             else:
                 cors = await self._actual_cors(policy, origin, count, scope)
             if self._observer is not None:
-                await self._observer.actual(self, policy, scope, bool(cors))
+                await self._observer.actual(policy, scope, bool(cors))
         # Run the app, adding the headers at http.response.start. Inlined rather than a helper
         # coroutine: one coroutine less on every request (issue 4, ~7 % of the overhead).
         vary = policy.vary
@@ -184,7 +183,7 @@ class CORSMiddleware:
         self, policy: Policy, origin: bytes, count: int, scope: Scope
     ) -> tuple[Header, ...]:
         """CORS headers of an actual request whose origin is not an exact allowed one."""
-        reason = await self._check_origin(policy, origin, count, scope)
+        reason = await policy.origin_reason(origin, count, scope)
         if reason is p.ALLOWED:
             return ((h.ACAO, origin), *policy.actual_headers)
         _log_denial("actual", reason, origin, scope)
@@ -215,7 +214,6 @@ class CORSMiddleware:
                     _log_denial("preflight", p.ACRH_TOO_LARGE, origin or b"", scope)
                     if self._observer is not None and origin is not None:
                         await self._observer.preflight(
-                            self,
                             scope,
                             origin,
                             origins,
@@ -238,7 +236,7 @@ class CORSMiddleware:
             else:
                 cors = await self._actual_cors(policy, origin, origins, scope)
             if self._observer is not None:
-                await self._observer.actual(self, policy, scope, bool(cors))
+                await self._observer.actual(policy, scope, bool(cors))
             return cors
         if methods > 1:
             method = b""  # browsers send one ACRM line; several is not a method
@@ -248,7 +246,7 @@ class CORSMiddleware:
             # Denied without a predicate to ask: no coroutine, no parsing (issue 4).
             result = p.Preflight(403, [policy.preflight_vary], p.ORIGIN_NOT_ALLOWED)
         else:
-            reason = await self._check_origin(policy, origin, origins, scope)
+            reason = await policy.origin_reason(origin, origins, scope)
             result = policy.preflight(
                 origin, reason is p.ALLOWED, reason, method, acrh, private_network
             )
@@ -261,7 +259,7 @@ class CORSMiddleware:
             _log_denial("preflight", reason, origin, scope, method)
         if self._observer is not None:
             await self._observer.preflight(
-                self, scope, origin, origins, method, acrh, private_network, reason
+                scope, origin, origins, method, acrh, private_network, reason
             )
         if status != 204:
             # RFC 9110 §8.6: a 204 has no content, every other status says its length.
@@ -269,31 +267,6 @@ class CORSMiddleware:
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
         return None
-
-    async def _check_origin(self, policy: Policy, origin: bytes, count: int, scope: Scope) -> str:
-        """Reason code for *origin*: :data:`~crossorigin._policy.policy.ALLOWED` or why not."""
-        if count > 1:
-            # Browsers send at most one Origin (https://fetch.spec.whatwg.org/#http-network-or-cache-fetch
-            # step 12); several lines are never joined or echoed (conformance C7).
-            return p.ORIGIN_MULTIPLE
-        if policy.public:
-            return p.ALLOWED if origin == b"null" or parse_origin(origin) else p.ORIGIN_INVALID
-        if policy.matcher.matches(origin):
-            return p.ALLOWED
-        predicate = policy.predicate
-        if predicate is None:
-            # Whether it was malformed or merely unlisted only matters to the log line.
-            return p.ORIGIN_NOT_ALLOWED
-        if parse_origin(origin) is None:
-            return p.why_denied(origin, count)
-        try:
-            verdict = predicate(origin.decode("ascii"), scope)
-            if inspect.isawaitable(verdict):
-                verdict = await verdict
-        except Exception:
-            logger.exception("crossorigin: allow_origin_predicate raised; origin denied")
-            return p.ORIGIN_NOT_ALLOWED
-        return p.ALLOWED if verdict is True else p.ORIGIN_NOT_ALLOWED
 
 
 async def _respond(send: Send, status: int, headers: list[Header]) -> None:

@@ -21,7 +21,9 @@ from urllib.parse import parse_qs
 from fastapi import FastAPI, Header, Request, Response
 from fastapi.responses import JSONResponse
 
-from crossorigin import CORSConfig, CORSMiddleware, Decision
+from crossorigin._asgi.decisions import Decision
+from crossorigin._asgi.middleware import CORSMiddleware
+from crossorigin._config.config import CORSConfig
 from crossorigin._types import ASGIApp, Message, Receive, Scope, Send
 
 DEMO_PREFIX = "/_demo/"

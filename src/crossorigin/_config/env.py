@@ -15,12 +15,15 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import fields
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from crossorigin._errors import ConfigError, ConfigProblem, problem
 
 if TYPE_CHECKING:
-    from crossorigin._config.config import CORSConfig
+    from _typeshed import DataclassInstance
+
+# The config class, passed in by ``CORSConfig.from_env``: this module does not import the model.
+Config = TypeVar("Config", bound="DataclassInstance")
 
 _LISTS = {"allow_origins", "allow_methods", "allow_headers", "expose_headers",
           "protection_exempt_paths"}  # fmt: skip
@@ -67,8 +70,8 @@ def _parse(name: str, var: str, text: str, kind: str, problems: list[ConfigProbl
 
 
 def from_env(
-    cls: type[CORSConfig], prefix: str = "CORS_", environ: Mapping[str, str] | None = None
-) -> CORSConfig:
+    cls: type[Config], prefix: str = "CORS_", environ: Mapping[str, str] | None = None
+) -> Config:
     """Build *cls* from ``{prefix}{FIELD}`` variables of *environ* (default ``os.environ``)."""
     env = os.environ if environ is None else environ
     names = {f.name: f.type for f in fields(cls) if f.name not in _NOT_FROM_ENV}

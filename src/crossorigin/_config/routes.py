@@ -12,14 +12,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Literal, NamedTuple
+from typing import Literal, NamedTuple
 
 from crossorigin._config.config import CORSConfig
 from crossorigin._errors import ConfigError, ConfigProblem, problem
-
-if TYPE_CHECKING:
-    from crossorigin._policy.policy import Policy
-    from crossorigin._types import Scope
 
 Kind = Literal["exact", "prefix", "template"]
 
@@ -180,6 +176,13 @@ class RoutePolicies:
     def __repr__(self) -> str:
         return f"RoutePolicies({list(self.routes)!r}, default={self.default!r})"
 
+    @property
+    def path_regex(self) -> re.Pattern[str] | None:
+        """The table compiled into one anchored, first-match-wins alternation (``None`` when it
+        has no entries): group ``r<i>`` matches for entry *i*. Read by the policy layer's router.
+        """
+        return self._regex
+
     def index_for(self, path: str) -> int | None:
         """Index in :attr:`routes` of the entry matching the route *path*; ``None`` for default."""
         if self._regex is None:
@@ -203,38 +206,3 @@ def _unreachable(entry: _Entry, earlier: _Entry) -> ConfigProblem:
         what = f"is unreachable: the earlier {earlier.pattern!r} matches every path it matches"
         fix = f"put {entry.pattern!r} before {earlier.pattern!r}"
     return problem("routes", entry.pattern, "incompatible", what, fix, entry=True)
-
-
-def route_path(scope: Scope) -> str:
-    """The path Starlette's router matches: ``path`` minus ``root_path`` (get_route_path)."""
-    path: str = scope["path"]
-    root_path: str = scope.get("root_path", "")
-    if not root_path or not path.startswith(root_path):
-        return path
-    if path == root_path:
-        return ""
-    return path[len(root_path) :] if path[len(root_path)] == "/" else path
-
-
-class Router:
-    """:class:`RoutePolicies` compiled into :class:`Policy` objects, one per distinct config."""
-
-    __slots__ = ("_default", "_policies", "_regex", "source")
-
-    def __init__(self, source: RoutePolicies, compile_policy: dict[CORSConfig, Policy]) -> None:
-        self.source = source
-        self._regex = source._regex
-        self._policies = tuple(
-            None if config is None else compile_policy[config] for _, config in source.routes
-        )
-        self._default = None if source.default is None else compile_policy[source.default]
-
-    def select(self, scope: Scope) -> Policy | None:
-        """The compiled policy for the request's route path (``None``: no CORS)."""
-        regex = self._regex
-        if regex is None:
-            return self._default
-        match = regex.match(route_path(scope))
-        if match is None:
-            return self._default
-        return self._policies[int(match.lastgroup[1:])]  # type: ignore[index]

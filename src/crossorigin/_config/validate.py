@@ -10,20 +10,20 @@ import re
 from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any
 
+from crossorigin._config import protection as _protect
 from crossorigin._errors import ConfigProblem, problem
 from crossorigin._grammar import headers as _headers
 from crossorigin._grammar import methods as _methods
 from crossorigin._grammar.origins import OriginPattern, PatternError, parse_pattern
-from crossorigin._policy import protect as _protect
 
 if TYPE_CHECKING:
-    from crossorigin._config.config import CORSConfig
+    from crossorigin._config.fields import ConfigFields
 
 MAX_AGE_LIMIT = 86400
 """Firefox's cap, the highest of any browser (Chromium caps at 7200 s, WebKit at 600 s)."""
 
 
-def validate(config: CORSConfig, problems: list[ConfigProblem]) -> dict[str, Any]:
+def validate(config: ConfigFields, problems: list[ConfigProblem]) -> dict[str, Any]:
     """Check every field of *config*, append problems, and return the normalised fields."""
     out: dict[str, Any] = {}
     for name in (
@@ -87,7 +87,7 @@ def _strings(name: str, value: object, problems: list[ConfigProblem], example: s
 
 
 def _check_origins(
-    config: CORSConfig, origins: list[str], problems: list[ConfigProblem]
+    config: ConfigFields, origins: list[str], problems: list[ConfigProblem]
 ) -> list[OriginPattern]:
     patterns: list[OriginPattern] = []
     for text in origins:
@@ -154,7 +154,7 @@ def _check_origins(
 
 
 def _check_credentialed_patterns(
-    config: CORSConfig, patterns: list[OriginPattern], problems: list[ConfigProblem]
+    config: ConfigFields, patterns: list[OriginPattern], problems: list[ConfigProblem]
 ) -> None:
     for pattern in patterns:
         shown = _show(pattern)
@@ -292,7 +292,7 @@ def _exposed_name_problem(name: str) -> str | None:
 
 
 def _check_exposed(
-    config: CORSConfig, names: list[str], problems: list[ConfigProblem]
+    config: ConfigFields, names: list[str], problems: list[ConfigProblem]
 ) -> tuple[str, ...]:
     out = _names("expose_headers", names, problems, _exposed_name_problem)
     if "*" in out and config.allow_credentials is True:
@@ -309,7 +309,7 @@ def _check_exposed(
 
 
 def _check_regex(
-    config: CORSConfig, patterns: list[OriginPattern], problems: list[ConfigProblem]
+    config: ConfigFields, patterns: list[OriginPattern], problems: list[ConfigProblem]
 ) -> re.Pattern[str] | None:
     value = config.allow_origin_regex
     if value is None:
@@ -343,7 +343,7 @@ def _check_regex(
         return None
 
 
-def _check_predicate(config: CORSConfig, problems: list[ConfigProblem]) -> None:
+def _check_predicate(config: ConfigFields, problems: list[ConfigProblem]) -> None:
     value = config.allow_origin_predicate
     if value is not None and not callable(value):
         problems.append(
@@ -366,7 +366,7 @@ def _check_predicate(config: CORSConfig, problems: list[ConfigProblem]) -> None:
         )
 
 
-def _check_numbers(config: CORSConfig, problems: list[ConfigProblem]) -> None:
+def _check_numbers(config: ConfigFields, problems: list[ConfigProblem]) -> None:
     age = config.max_age
     if age is not None and (
         isinstance(age, bool) or not isinstance(age, int) or not 0 <= age <= MAX_AGE_LIMIT

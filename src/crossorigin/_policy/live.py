@@ -15,8 +15,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from crossorigin._config.config import CORSConfig
-from crossorigin._config.routes import RoutePolicies, Router
+from crossorigin._config.routes import RoutePolicies
 from crossorigin._policy.policy import Policy
+from crossorigin._policy.router import Router
 
 Source = CORSConfig | RoutePolicies
 

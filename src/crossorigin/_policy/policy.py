@@ -7,6 +7,8 @@ so the same policy can be selected per request by path or swapped atomically at 
 
 from __future__ import annotations
 
+import inspect
+import logging
 import re
 from collections.abc import Callable
 from typing import Final, NamedTuple
@@ -16,8 +18,9 @@ from crossorigin._grammar import headers as h
 from crossorigin._grammar.matcher import OriginMatcher
 from crossorigin._grammar.methods import SAFELISTED
 from crossorigin._grammar.origins import parse_origin, parse_pattern
-from crossorigin._policy.protect import compile_protection
-from crossorigin._types import OriginPredicate
+from crossorigin._types import OriginPredicate, Scope
+
+logger = logging.getLogger("crossorigin")
 
 Header = tuple[bytes, bytes]
 
@@ -47,6 +50,26 @@ def why_denied(origin: bytes, count: int) -> str:
     if origin == b"null":
         return ORIGIN_NULL
     return ORIGIN_INVALID if parse_origin(origin) is None else ORIGIN_NOT_ALLOWED
+
+
+class Protection:
+    """The compiled protection settings of one config. Immutable."""
+
+    __slots__ = ("exempt", "public_origin", "websockets", "writes")
+
+    def __init__(self, config: CORSConfig) -> None:
+        self.writes: bool = config.protect_writes
+        self.websockets: bool = config.protect_websockets
+        self.exempt = frozenset(config.protection_exempt_paths)
+        public = config.public_origin
+        self.public_origin = None if public is None else public.encode("ascii")
+
+
+def compile_protection(config: CORSConfig) -> Protection | None:
+    """The config's :class:`Protection`, or ``None`` when both protections are off."""
+    if config.protect_writes or config.protect_websockets:
+        return Protection(config)
+    return None
 
 
 class Preflight(NamedTuple):
@@ -156,6 +179,35 @@ class Policy:
 
     def _public_allows(self, origin: bytes) -> bool:
         return origin == b"null" or parse_origin(origin) is not None
+
+    async def origin_reason(self, origin: bytes, count: int, scope: Scope) -> str:
+        """Reason code for *origin* (sent on *count* lines): :data:`ALLOWED` or why not.
+
+        The origin decision: the static rules (``*``, exact origins, patterns, the regex), then
+        the predicate, asked only about a well-formed origin that no static rule allowed.
+        """
+        if count > 1:
+            # Browsers send at most one Origin (https://fetch.spec.whatwg.org/#http-network-or-cache-fetch
+            # step 12); several lines are never joined or echoed (conformance C7).
+            return ORIGIN_MULTIPLE
+        if self.public:
+            return ALLOWED if origin == b"null" or parse_origin(origin) else ORIGIN_INVALID
+        if self.matcher.matches(origin):
+            return ALLOWED
+        predicate = self.predicate
+        if predicate is None:
+            # Whether it was malformed or merely unlisted only matters to the log line.
+            return ORIGIN_NOT_ALLOWED
+        if parse_origin(origin) is None:
+            return why_denied(origin, count)
+        try:
+            verdict = predicate(origin.decode("ascii"), scope)
+            if inspect.isawaitable(verdict):
+                verdict = await verdict
+        except Exception:
+            logger.exception("crossorigin: allow_origin_predicate raised; origin denied")
+            return ORIGIN_NOT_ALLOWED
+        return ALLOWED if verdict is True else ORIGIN_NOT_ALLOWED
 
     def cached_preflight(
         self, origin: bytes, method: bytes, acrh: list[bytes], private_network: bool
