@@ -283,6 +283,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     current = MATRIX.read_text(encoding="utf-8") if MATRIX.exists() else ""
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.ensure_newline()
     if _without_versions(current) == _without_versions(rendered):
         if reporter is not None:
             reporter.write_line(f"docs/browser-matrix.md is current ({len(ROW_ORDER)} rows)")
