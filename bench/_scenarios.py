@@ -19,6 +19,13 @@ ACRM = b"access-control-request-method"
 ACRH = b"access-control-request-headers"
 NORMAL_ACRH = b"content-type,authorization"
 MIB = 1 << 20
+STORED = 100_000
+"""Origins in the origin-store rows."""
+
+
+def stored_origins(n: int) -> list[str]:
+    """*n* origins for an origin store; the allowed origin is one of them."""
+    return [f"https://tenant{i}.example.net" for i in range(n - 1)] + [ALLOWED.decode()]
 
 
 @dataclass(frozen=True)
@@ -37,6 +44,7 @@ class Scenario:
     adversarial: bool = False
     input_bytes: int = 0  # size of the hostile part of the request (adversarial rows)
     quick_repeat: int = field(default=20, compare=False)
+    stored: int = 0  # origins in an origin store (the allowed origin among them), 0: no store
 
 
 def _origins(n: int) -> list[str]:
@@ -157,6 +165,22 @@ def scenarios() -> list[Scenario]:
             ALLOWED,
         ),
     ]
+    # The origin store: a compiled snapshot of 100,000 origins joined to one static origin.
+    stored = {"allow_origins": ["https://static.example"], "allow_stored_origins": True}
+    stored_preflight = {**stored, "allow_methods": ["PUT"], "allow_headers": ["authorization"]}
+    n = STORED
+    rows += [
+        Scenario(f"GET allowed, {n:,} stored origins", "actual", "GET", _get(ALLOWED), stored,
+                 None, 200, ALLOWED, baseline="GET allowed, 1 origin", stored=n),
+        Scenario(f"GET denied origin, {n:,} stored origins", "actual", "GET", _get(DENIED),
+                 stored, None, 200, None, baseline="GET denied origin", stored=n),
+        Scenario(f"preflight allowed, {n:,} stored origins", "preflight", "OPTIONS",
+                 _preflight(ALLOWED, NORMAL_ACRH), stored_preflight, None, 204, ALLOWED,
+                 baseline="preflight allowed", stored=n),
+        Scenario(f"preflight denied origin, {n:,} stored origins", "preflight", "OPTIONS",
+                 _preflight(DENIED, NORMAL_ACRH), stored_preflight, None, 403, None,
+                 baseline="preflight denied origin", stored=n),
+    ]  # fmt: skip
     adversarial = [
         ("adversarial: 1 MiB ACRH of commas", _preflight(ALLOWED, b"," * MIB), MIB),
         ("adversarial: 1 MiB ACRH of spaces", _preflight(ALLOWED, b" " * MIB), MIB),

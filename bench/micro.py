@@ -47,7 +47,7 @@ if str(SRC) not in sys.path:
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench._scenarios import Scenario, scenarios  # noqa: E402
+from bench._scenarios import Scenario, scenarios, stored_origins  # noqa: E402
 
 try:
     from crossorigin import CORSConfig
@@ -126,10 +126,35 @@ def build(impl: str, sc: Scenario) -> ASGIApp | None:
     if impl == "starlette":
         return None if sc.starlette is None else StarletteCORS(app, **sc.starlette)
     if impl == "patched":
+        if sc.stored:
+            return None
         return PATCHED["middleware"](app, config=PATCHED["config"](**sc.config))  # type: ignore[no-any-return]
     if CrossoriginCORS is None:
         return None
+    if sc.stored:
+        return with_store(sc)
     return CrossoriginCORS(app, config=CORSConfig(**sc.config))
+
+
+_SNAPSHOTS: dict[int, Any] = {}
+
+
+def with_store(sc: Scenario) -> ASGIApp:
+    """The middleware following an origin store whose snapshot holds ``sc.stored`` origins.
+
+    The snapshot is compiled from rows as the watcher compiles it (no file: the store's I/O is
+    never on the request path, which is what is measured), then installed as the watcher does.
+    """
+    from crossorigin import OriginStore
+    from crossorigin._store._entries import StoreEntry, compile_snapshot
+
+    if sc.stored not in _SNAPSHOTS:
+        rows = [StoreEntry(o) for o in stored_origins(sc.stored)]
+        _SNAPSHOTS[sc.stored] = compile_snapshot(1, rows, None, 5)
+    store = OriginStore.open("sqlite:///nonexistent/origins.db")
+    middleware = CrossoriginCORS(app, config=CORSConfig(**sc.config), origin_store=store)
+    store._apply(_SNAPSHOTS[sc.stored])
+    return middleware
 
 
 class Request:
@@ -434,6 +459,9 @@ def targets(
         "GET allowed, 1,000 wildcards",
         "GET allowed, 1 origin",
     )
+    stored = [r for r in results if "stored origins" in r["id"]]
+    for r in stored:
+        scale(f"{r['id']} / {r['baseline']} (overhead)", r["id"], r["baseline"])
     for r in results:
         if r["adversarial"]:
             name = f"{r['id']} / denied preflight (overhead)"

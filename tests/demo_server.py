@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import socket
 import threading
 from collections.abc import Iterator
 
@@ -30,3 +31,13 @@ def running_demo(api_port: int = 0, page_port: int = 0) -> Iterator[Demo]:
         thread.join(10)
     if thread.is_alive():
         raise RuntimeError("the demo did not stop")
+
+
+def ipv6_loopback() -> bool:
+    """Whether this machine has [::1] (the demo then listens there too)."""
+    try:
+        with socket.socket(socket.AF_INET6) as sock:
+            sock.bind(("::1", 0))
+    except OSError:
+        return False
+    return True

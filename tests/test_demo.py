@@ -96,13 +96,14 @@ def test_command_prints_urls_and_stops_cleanly(sig: signal.Signals) -> None:
     )
     try:
         assert proc.stdout is not None
-        lines = [proc.stdout.readline() for _ in range(4)]
+        lines = [proc.stdout.readline() for _ in range(5)]
         page_url = lines[1].split()[1]
         api_url = lines[2].split()[1]
         assert lines[0] == "crossorigin demo is running (loopback only):\n"
         assert page_url.startswith("http://localhost:")
         assert api_url.startswith("http://127.0.0.1:")
-        assert lines[3] == "Press Ctrl-C to stop.\n"
+        assert lines[3].split()[:2] == ["lab", page_url + "/lab"]
+        assert lines[4] == "Press Ctrl-C to stop.\n"
         assert httpx.get(page_url).status_code == 200
         assert httpx.get(api_url + "/_demo/config").json()["allow_origins"] == [page_url]
         proc.send_signal(sig)
@@ -127,12 +128,16 @@ def test_listens_on_loopback_only(ipv6: bool, want: set[str]) -> None:
     try:
         addresses = {sock.getsockname()[0] for sock in sockets}
         ports = {sock.getsockname()[1] for sock in sockets}
+        # TCP by number, so that asyncio sets TCP_NODELAY on each accepted connection (it
+        # checks sock.proto): otherwise Nagle holds a response's body back ~40 ms.
+        protocols = {sock.proto for sock in sockets}
     finally:
         for sock in sockets:
             sock.close()
     assert addresses <= want
     assert "127.0.0.1" in addresses
     assert len(ports) == 1
+    assert protocols == {socket.IPPROTO_TCP}
 
 
 @pytest.mark.parametrize(
@@ -160,6 +165,7 @@ def test_page_embeds_settings_as_json(demo: Demo) -> None:
         "api": demo.api_url,
         "api_same_site": f"http://localhost:{demo.api_port}",
         "denied_origin": f"http://127.0.0.1:{demo.page_port}",
+        "lab": f"http://localhost:{demo.page_port}/lab",
     }
 
 

@@ -15,6 +15,9 @@ Directives are HTML comments directly above a block (invisible on the page and o
 ``<!-- doc-test: prelude`` + Python lines + ``-->``
     Python run before the block, for fragments that use names the page never defines
     (``app``, a config being replaced, ...).
+``<!-- doc-test: tmpdir PATH -->``
+    For a shell block: PATH (say ``/var/lib/myapp``) in the commands becomes a fresh temporary
+    directory, so commands that write files run for real.
 ``<!-- doc-test: server MODULE:FACTORY URL [exit=N] -->``
     Serve ``FACTORY()`` (an ASGI app, see tests/docs_servers.py) on a free
     loopback port, replace URL's origin in the commands by the server's, and expect exit status
@@ -35,11 +38,13 @@ import ast
 import asyncio
 import contextlib
 import importlib
+import logging
 import os
 import re
 import shlex
 import subprocess
 import sys
+import types
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +73,7 @@ class Block:
     skip: str | None = None
     prelude: str = ""
     server: tuple[str, str, int] | None = None  # factory, URL, expected exit status
+    tmpdir: str | None = None  # a path the commands use, replaced by a temporary directory
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -123,6 +129,10 @@ def _directives(block: Block, comments: str) -> None:
             block.skip = rest.strip()
         elif kind == "prelude":
             block.prelude += rest.strip("\n") + "\n"
+        elif kind == "tmpdir":
+            block.tmpdir = rest.strip()
+            if not block.tmpdir:
+                block.problems.append("tmpdir needs the PATH the commands use")
         elif kind == "server":
             parts = rest.split()
             expected = 0
@@ -171,9 +181,14 @@ def test_python_example(block: Block, monkeypatch: pytest.MonkeyPatch, tmp_path:
     for name in [n for n in os.environ if n.startswith("CORS_")]:
         monkeypatch.delenv(name)
     saved_environ = dict(os.environ)
-    namespace: dict[str, Any] = {"__name__": f"doc_example_{block.page.stem}"}
+    # A real module: frameworks (FastAPI, Litestar, pydantic) resolve annotations through
+    # sys.modules[__name__].
+    module = types.ModuleType(f"doc_example_{block.page.stem.replace('-', '_')}")
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    namespace: dict[str, Any] = module.__dict__
     try:
         with contextlib.ExitStack() as stack:
+            stack.enter_context(_logging_restored())
             code = block.code
             if block.server is not None:
                 factory, url, _ = block.server
@@ -192,6 +207,35 @@ def test_python_example(block: Block, monkeypatch: pytest.MonkeyPatch, tmp_path:
     finally:
         os.environ.clear()
         os.environ.update(saved_environ)
+        _forget_django_settings()
+
+
+@contextlib.contextmanager
+def _logging_restored() -> Iterator[None]:
+    """Put logging back as it was: pages call basicConfig, and frameworks (Django, Sanic)
+    apply dictConfig, which may disable existing loggers such as ``crossorigin``."""
+    loggers = [logging.getLogger(), *(
+        lg for lg in logging.Logger.manager.loggerDict.values() if isinstance(lg, logging.Logger)
+    )]
+    saved = [(lg, lg.level, lg.propagate, lg.disabled, list(lg.handlers)) for lg in loggers]
+    try:
+        yield
+    finally:
+        for lg, level, propagate, disabled, handlers in saved:
+            lg.setLevel(level)
+            lg.propagate, lg.disabled, lg.handlers[:] = propagate, disabled, handlers
+        for lg in logging.Logger.manager.loggerDict.values():
+            if isinstance(lg, logging.Logger) and lg not in loggers:
+                lg.disabled = False
+
+
+def _forget_django_settings() -> None:
+    """Each page configures Django its own way; settings are process-wide, so reset them."""
+    if "django.conf" in sys.modules:
+        from django.conf import settings
+        from django.utils.functional import empty
+
+        settings._wrapped = empty
 
 
 # -- shell blocks --------------------------------------------------------------------------
@@ -242,7 +286,7 @@ def _origin(url: str) -> str:
 
 
 @pytest.mark.parametrize("block", SHELLS, ids=[b.id for b in SHELLS])
-def test_shell_example(block: Block) -> None:
+def test_shell_example(block: Block, tmp_path: Path) -> None:
     assert not block.problems, block.problems
     if block.skip is not None:
         pytest.skip(block.skip)
@@ -257,8 +301,10 @@ def test_shell_example(block: Block) -> None:
             documented = _origin(url)
             local = stack.enter_context(_server(factory))
         for command, shown in steps:
+            if block.tmpdir is not None:
+                command = command.replace(block.tmpdir, str(tmp_path))
             argv = _argv(command.replace(documented, local) if documented else command)
-            if block.server is None:
+            if block.server is None and block.tmpdir is None:
                 assert "--help" in argv, f"{command!r} needs a server or skip directive"
             done = subprocess.run(argv, capture_output=True, text=True, timeout=60, env=env, cwd=ROOT)
             output = done.stdout + done.stderr

@@ -59,6 +59,9 @@ PERMITTED = {
     # ``crossorigin.check`` and ``crossorigin.Report`` need httpx (the [cli] extra): the public
     # package exports them lazily from the CLI's core, in ``__getattr__`` and for type checkers.
     ("crossorigin", "crossorigin._cli.check"),
+    # The WSGI edge reports to the same observer and emits the same Decision records as the
+    # ASGI edge; that module never touches ``send`` (it belongs below both edges).
+    ("crossorigin._wsgi.middleware", "crossorigin._asgi.decisions"),
 }
 """The only imports allowed against the table: (importer, imported module)."""
 
@@ -71,9 +74,7 @@ def module_name(path: Path, root: Path) -> tuple[str, bool]:
     return ".".join(parts), False
 
 
-def imports_of(
-    name: str, is_package: bool, source: str, modules: Iterable[str]
-) -> set[str]:
+def imports_of(name: str, is_package: bool, source: str, modules: Iterable[str]) -> set[str]:
     """Every module of the package that the module *name* imports, wherever the import is.
 
     ``from crossorigin._grammar import headers`` imports ``crossorigin._grammar.headers`` when

@@ -16,10 +16,10 @@ import pytest
 import crossorigin
 
 SRC = Path(crossorigin.__file__).resolve().parent.parent
-HEAVY = ("starlette", "fastapi", "publicsuffixlist", "httpx", "uvicorn")
+HEAVY = ("starlette", "fastapi", "publicsuffixlist", "httpx", "uvicorn", "sqlite3")
 
 
-LAZY = {"check", "Report", "Verdict"}
+LAZY = {"check", "Report", "Verdict", "OriginStore", "StoreEntry", "StoreStatus"}
 """Exported through the module ``__getattr__`` (they need the [cli] extra's httpx)."""
 
 

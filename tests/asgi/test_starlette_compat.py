@@ -267,6 +267,31 @@ DIFFERENCES: tuple[Difference, ...] = (
         ("test_difference_errors_keep_cors_headers",),
     ),
     Difference(
+        "add-middleware-500-handler",
+        "The app's handler for `Exception`/`500` (and the `debug=True` traceback page) answers an "
+        "unhandled exception, without CORS headers: `ServerErrorMiddleware` is outside the CORS "
+        "middleware.",
+        "With `add_middleware`, crossorigin sits inside `ServerErrorMiddleware` and answers the "
+        "exception itself (plain-text 500 with CORS headers), so the app's 500 handler and debug "
+        "page do not run for it. With `crossorigin.install(app, ...)` they run, and their response "
+        "carries the CORS headers. Handlers for `HTTPException` and other classes run on both paths.",
+        "Starlette always puts `ServerErrorMiddleware` outermost in `add_middleware`'s stack; only "
+        "`install` (which wraps the built stack) can sit outside it.",
+        ("test_difference_add_middleware_500_handler",),
+    ),
+    Difference(
+        "add-middleware-invalid-config",
+        "Any keyword arguments are accepted.",
+        "With `add_middleware`, Starlette builds the middleware on its first ASGI call, the lifespan "
+        "start-up: crossorigin then fails the start-up (`lifespan.startup.failed`) with the "
+        "`ConfigError` text, so `uvicorn main:app` exits (status 3) printing it. A server without "
+        "lifespan answers every request with a 500 whose log line carries the text. `install`, "
+        "`config=CORSConfig(...)` and direct wrapping raise at import time.",
+        "An exception escaping the lifespan call would make uvicorn's default lifespan mode report "
+        "\"lifespan unsupported\" and serve 500s: a server claiming to be up with a broken config.",
+        ("test_difference_add_middleware_invalid_config",),
+    ),
+    Difference(
         "owns-cors-headers",
         "`Access-Control-*` headers set by the app survive on responses the middleware does not "
         "decorate (e.g. for a denied origin).",
@@ -1065,6 +1090,54 @@ def test_difference_errors_keep_cors_headers() -> None:
         request(app, "GET", {"Origin": "https://example.org"})
 
 
+def test_difference_add_middleware_500_handler() -> None:
+    """The app's 500 handler runs behind install, not behind add_middleware."""
+    from starlette.responses import JSONResponse
+
+    import crossorigin
+
+    def boom(request: Request) -> Response:
+        raise RuntimeError("boom")
+
+    async def handler(request: Request, exc: Exception) -> Response:
+        return JSONResponse({"error": "boom"}, status_code=500)
+
+    def app(**cors: Any) -> Starlette:
+        return Starlette(routes=[Route("/", boom)], exception_handlers={Exception: handler}, **cors)
+
+    headers = {"Origin": "https://example.org"}
+    added = app(middleware=[Middleware(CORSMiddleware, allow_origins=["https://example.org"])])
+    response = request(added, "GET", headers, raise_app_exceptions=False)
+    assert (response.status_code, response.text) == (500, "Internal Server Error")
+    assert_cors(response, {"access-control-allow-origin": "https://example.org"})
+
+    installed = app()
+    crossorigin.install(installed, allow_origins=["https://example.org"])
+    response = request(installed, "GET", headers, raise_app_exceptions=False)
+    assert (response.status_code, response.json()) == (500, {"error": "boom"})
+    assert_cors(response, {"access-control-allow-origin": "https://example.org"})
+
+
+def test_difference_add_middleware_invalid_config() -> None:
+    """The lazily built middleware fails the lifespan start-up with the ConfigError text."""
+    app = cors_app(allow_origins=["*"], allow_credentials=True)
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "lifespan.startup"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    anyio.run(app, {"type": "lifespan", "asgi": {"version": "3.0"}}, receive, send)
+    [message] = sent
+    assert message["type"] == "lifespan.startup.failed"
+    assert message["message"].startswith(
+        "crossorigin: refusing to serve: 1 problem in the CORS configuration:\n"
+        "  - crossorigin: incompatible allow_origins '*'"
+    )
+
+
 def test_difference_owns_cors_headers() -> None:
     """``Access-Control-*`` headers set by the app are replaced by the policy's own."""
 
@@ -1167,7 +1240,8 @@ def test_differences_table_is_pinned() -> None:
 
 
 def test_kwargs_mode_matches_starlette_middleware_factory() -> None:
-    """``app`` is positional-only, as Starlette's ``_MiddlewareFactory`` protocol requires."""
+    """``app`` is positional-only, as Starlette's ``_MiddlewareFactory`` protocol requires
+    (Litestar's keyword ``app=`` reaches ``**kwargs`` and is taken from there)."""
     # With ``**kwargs`` next to it, a keyword-capable ``app`` conflicts with the protocol's
     # ``(app, /, *args, **kwargs)``: mypy reports arg-type for every add_middleware call.
     parameters = inspect.signature(CORSMiddleware.__init__).parameters

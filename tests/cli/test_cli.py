@@ -37,7 +37,7 @@ CHECK_KEYS = {
 }  # fmt: skip
 SCAN_KEYS = {
     "schema_version", "command", "url", "trusted_origins", "requests_sent", "requests_planned",
-    "budget", "complete", "errors", "findings",
+    "budget", "complete", "errors", "server_errors", "conclusive", "outcome", "findings",
 }  # fmt: skip
 FINDING_KEYS = {"severity", "class", "origin", "title", "evidence", "fix"}
 

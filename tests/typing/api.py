@@ -31,3 +31,29 @@ assert_type(CORSMiddleware(app, live=live), CORSMiddleware)
 assert_type(CORSConfig.from_env(), CORSConfig)
 routes = crossorigin.RoutePolicies([("/api/*", config)], default=None)
 assert_type(routes.config_for("/api/x"), CORSConfig | None)
+store = crossorigin.OriginStore.open("sqlite:///tmp/origins.db", poll_interval=0.5, max_age=5)
+assert_type(CORSMiddleware(app, config=config, origin_store=store), CORSMiddleware)
+assert_type(store.status(), crossorigin.StoreStatus)
+assert_type(store.status().version, int | None)
+
+
+async def store_api() -> None:
+    assert_type(await store.add("https://a.example", tenant="t"), crossorigin.StoreEntry)
+    assert_type(await store.remove("https://a.example"), bool)
+    assert_type(await store.list(tenant="t"), list[crossorigin.StoreEntry])
+
+
+async def typing_of_install_wsgi_and_async_helpers(framework_app: Any, client: Any) -> None:
+    assert_type(crossorigin.install(framework_app, config=config), CORSMiddleware)
+    assert_type(crossorigin.install(framework_app, allow_origins=["*"]), CORSMiddleware)
+
+    from crossorigin.testing import Verdict, assert_cors_allows_async
+    from crossorigin.wsgi import CORSMiddleware as WSGIMiddleware
+
+    def wsgi_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        return [b""]
+
+    assert_type(WSGIMiddleware(wsgi_app, config=config), WSGIMiddleware)
+    assert_type(WSGIMiddleware(wsgi_app, routes=routes).config, CORSConfig | crossorigin.RoutePolicies)
+    verdict = await assert_cors_allows_async(client, "/", origin="https://app.example")
+    assert_type(verdict, Verdict)

@@ -731,6 +731,7 @@ def test_starlette_defaults() -> None:
         "debug": False,
         "dangerously_allow_insecure_origins": False,
         "dangerously_allow_public_suffix_wildcards": False,
+        "allow_stored_origins": False,
     }
 
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from crossorigin._cli.scan import attack_origins, plan
+from crossorigin._grammar.origins import parse_origin
 
-LONG = ("a" * 63 + ".") * 4
+A63 = "a" * 63
+ATTACKER = "crossorigin-attacker.example"
 
 
 @pytest.mark.parametrize(
@@ -28,7 +32,7 @@ LONG = ("a" * 63 + ".") * 4
                 ("special characters", "https://app.example.com`.crossorigin-attacker.example"),
                 ("special characters", "https://app.example.com}.crossorigin-attacker.example"),
                 ("user-info confusion", "https://app.example.com@crossorigin-attacker.example"),
-                ("very long", f"https://{LONG}app.example.com"),
+                ("very long", f"https://app.example.com.{A63}.{A63}.{A63}.{'a' * 16}.{ATTACKER}"),
             ],
             id="https subdomain",
         ),
@@ -47,7 +51,7 @@ LONG = ("a" * 63 + ".") * 4
                 ("special characters", "http://localhost`.crossorigin-attacker.example:3000"),
                 ("special characters", "http://localhost}.crossorigin-attacker.example:3000"),
                 ("user-info confusion", "http://localhost:3000@crossorigin-attacker.example"),
-                ("very long", f"http://{LONG}localhost:3000"),
+                ("very long", f"http://localhost.{A63}.{A63}.{A63}.{'a' * 22}.{ATTACKER}:3000"),
             ],
             id="http localhost with port, no dot",
         ),
@@ -83,3 +87,47 @@ def test_plan_interleaves_and_deduplicates() -> None:
     origins = [a.origin for a in attacks]
     assert len(origins) == len(set(origins))
     assert "https://a.example" not in origins
+
+
+_LABEL = st.text("abz09-", min_size=1, max_size=63).filter(
+    lambda label: label[0] != "-" and label[-1] != "-"
+)
+_TRUSTED = st.builds(
+    lambda scheme, labels, port: f"{scheme}://{'.'.join(labels)}{port}",
+    st.sampled_from(["http", "https"]),
+    st.lists(_LABEL, min_size=1, max_size=6).filter(lambda ls: len(".".join(ls)) <= 253),
+    st.sampled_from(["", ":3000", ":8443"]),
+).filter(lambda origin: parse_origin(origin) is not None)
+# Classes whose origin is deliberately not a serialized origin (they probe the server's parser).
+_PARSER_PROBES = {"null", "special characters", "user-info confusion"}
+
+
+def _host(origin: str) -> str:
+    authority = origin.split("://", 1)[1].rsplit("@", 1)[-1]
+    return authority.rsplit(":", 1)[0] if authority.rsplit(":", 1)[-1].isdigit() else authority
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TRUSTED)
+@example(f"https://{'b' * 63}.{'c' * 63}.{'d' * 63}.{'e' * 59}")  # a 253-character host
+@example(f"https://{'b' * 63}.example.com")  # "unescaped dot" would make a 70-char label
+@example("http://a")  # "substring" would leave no host
+def test_attack_hosts_fit_in_dns(trusted: str) -> None:
+    """Every attack host is one DNS can hold (labels of 1-63, at most 253 characters), so no
+    finding rests on an origin no attacker could serve a page from (RFC 1035 §2.3.4)."""
+    for attack in attack_origins(trusted):
+        if attack.origin == "null":
+            continue
+        host = _host(attack.origin)
+        assert len(host) <= 253, attack
+        assert all(1 <= len(label) <= 63 for label in host.split(".")), attack
+        if attack.kind not in _PARSER_PROBES:
+            assert parse_origin(attack.origin) is not None, attack
+
+
+def test_very_long_is_the_longest_name_under_the_attacker() -> None:
+    """The very-long class is exactly 253 characters and outside the trusted host's subtree."""
+    (attack,) = [a for a in attack_origins("https://app.example.com") if a.kind == "very long"]
+    host = _host(attack.origin)
+    assert (len(host), host.endswith(".crossorigin-attacker.example")) == (253, True)
+    assert not host.endswith(".app.example.com")

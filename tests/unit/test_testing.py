@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
+import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware as StarletteCORSMiddleware
@@ -128,3 +130,40 @@ def test_browser_verdict_accepts_test_responses(client: TestClient) -> None:
         ("content-length", "content-type", "x-total"),
     )
     assert browser_verdict(Request(ORIGIN), None, Response(200)).allowed is False
+
+
+# --- async clients ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def async_client() -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=scenario_app(CONFIG))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+@pytest.mark.anyio
+async def test_async_allows_and_blocks_match_the_sync_verdicts(
+    async_client: httpx.AsyncClient, client: TestClient
+) -> None:
+    """The async variants send the same requests and reach the same verdicts."""
+    from crossorigin.testing import assert_cors_allows_async, assert_cors_blocks_async
+
+    kwargs: dict[str, Any] = {
+        "origin": ORIGIN, "method": "PUT", "headers": {"x-foo": "1"}, "exposes": ["x-total"],
+    }  # fmt: skip
+    async with async_client:
+        verdict = await assert_cors_allows_async(async_client, "/data", **kwargs)
+        blocked = await assert_cors_blocks_async(async_client, "/data", origin="https://evil.example")
+        with pytest.raises(AssertionError, match="a browser would block PUT /data"):
+            await assert_cors_allows_async(async_client, "/data", origin="https://evil.example", method="PUT")
+    assert verdict == assert_cors_allows(client, "/data", **kwargs)
+    assert blocked == assert_cors_blocks(client, "/data", origin="https://evil.example")
+    assert "x-total" in verdict.exposed_headers
+    assert blocked.failed_step is not None
+
+
+@pytest.mark.anyio
+async def test_sync_helper_with_an_async_client_says_what_to_use(async_client: httpx.AsyncClient) -> None:
+    async with async_client:
+        with pytest.raises(TypeError, match=r"AsyncClient is an async client: use `await assert_cors_allows_async"):
+            assert_cors_allows(async_client, "/data", origin=ORIGIN)  # type: ignore[arg-type]

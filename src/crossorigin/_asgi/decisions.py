@@ -128,7 +128,7 @@ class Observer:
         origin, count = _origin_of(scope)
         if origin is None:
             return  # not a CORS request: no decision was made
-        reason = p.ALLOWED if allowed else p.why_denied(origin, count)
+        reason = policy.allowed_reason(origin) if allowed else p.why_denied(origin, count)
         active = Decision("actual", allowed, reason, _text(origin), scope["method"], scope["path"])
         self.emit(active)
         if self.shadow is not None:
@@ -147,11 +147,18 @@ class Observer:
         acrh: list[bytes] | None,
         private_network: bool,
         reason: str,
+        policy: Policy | None = None,
     ) -> None:
-        """A preflight answered with *reason*; ``acrh=None`` when it was too large to read."""
+        """A preflight answered with *reason*; ``acrh=None`` when it was too large to read.
+
+        *policy* (the one that answered) tells an origin the store allowed from a listed one.
+        """
+        allowed = reason == p.ALLOWED
+        if allowed and policy is not None:
+            reason = policy.allowed_reason(origin)
         active = Decision(
             "preflight",
-            reason == p.ALLOWED,
+            allowed,
             reason,
             _text(origin),
             method.decode("latin-1"),
@@ -177,9 +184,12 @@ class Observer:
         allowed: bool,
         reason: str,
         evaluate: Evaluate,
+        policy: Policy | None = None,
     ) -> None:
         """A write-protection or WebSocket verdict (``reason`` is ``disabled`` when off)."""
         origin, _ = _origin_of(scope)
+        if reason == p.ALLOWED and origin is not None and policy is not None:
+            reason = policy.allowed_reason(origin)
         active = Decision(
             kind, allowed, reason, _text(origin), scope.get("method", "GET"), scope["path"]
         )

@@ -34,7 +34,9 @@ async def guard_http(policy: Policy, scope: Scope, send: Send, observer: Observe
         return True
     allowed, reason = await evaluate_write(policy, scope)
     if observer is not None:
-        await observer.protection("write-protection", scope, allowed, reason, evaluate_write)
+        await observer.protection(
+            "write-protection", scope, allowed, reason, evaluate_write, policy
+        )
     if allowed:
         return True
     _log_denial("write-protection", reason, scope)
@@ -49,7 +51,7 @@ async def guard_websocket(
     """Apply WebSocket protection; ``False`` when the handshake was refused before the app."""
     allowed, reason = await evaluate_websocket(policy, scope)
     if observer is not None:
-        await observer.protection("websocket", scope, allowed, reason, evaluate_websocket)
+        await observer.protection("websocket", scope, allowed, reason, evaluate_websocket, policy)
     if allowed:
         return True
     _log_denial("websocket", reason, scope)

@@ -9,18 +9,24 @@ without calling the app (conformance C1/C2); every other request runs the app.
 from __future__ import annotations
 
 import logging
-from typing import Any
+import sys
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 from crossorigin._asgi.decisions import DecisionHook, Observer
 from crossorigin._asgi.guards import guard_http, guard_websocket
 from crossorigin._config.config import CORSConfig
 from crossorigin._config.routes import RoutePolicies
+from crossorigin._errors import ConfigError
 from crossorigin._grammar import headers as h
 from crossorigin._grammar.origins import MAX_ORIGIN
 from crossorigin._policy import policy as p
-from crossorigin._policy.live import LivePolicy
+from crossorigin._policy.live import LivePolicy, resolve
 from crossorigin._policy.policy import Header, Policy
 from crossorigin._types import ASGIApp, Message, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from crossorigin._store._store import OriginStore
 
 logger = logging.getLogger("crossorigin")
 _debug_enabled = logger.isEnabledFor  # bound once: checked on every denial
@@ -48,17 +54,27 @@ class CORSMiddleware:
             ``crossorigin.shadow`` logger and given to *on_decision* with ``shadow=True``.
         on_decision: called with a :class:`~crossorigin.Decision` for every CORS,
             write-protection and WebSocket decision; its exceptions are logged, never raised.
+        origin_store: an :class:`~crossorigin.OriginStore` whose origins the configs that set
+            ``allow_stored_origins=True`` also allow, and whose policy document (when one was
+            pushed) replaces the policy. Its watcher starts with the ASGI lifespan (or on the
+            first request) and stops at shutdown.
 
     Raises:
-        ConfigError: when the configuration (or the keyword arguments) is invalid.
+        ConfigError: when the configuration (or the keyword arguments) is invalid. When
+            Starlette or FastAPI build their middleware stack (lazily, on the first ASGI call),
+            the error is reported by failing the ASGI lifespan start-up instead, so that the
+            server refuses to start and prints it.
         TypeError: when both *config* and keyword arguments are given.
+
+    The app may also be passed by keyword (``CORSMiddleware(app=api, ...)``), as Litestar's
+    ``DefineMiddleware`` does.
 
     .. versionadded:: 0.1
     """
 
     def __init__(
         self,
-        app: ASGIApp,
+        app: ASGIApp | None = None,
         /,
         config: CORSConfig | None = None,
         *,
@@ -66,24 +82,33 @@ class CORSMiddleware:
         live: LivePolicy | None = None,
         shadow: CORSConfig | None = None,
         on_decision: DecisionHook | None = None,
+        origin_store: OriginStore | None = None,
         **kwargs: Any,
     ) -> None:
-        chosen = (("config", config), ("routes", routes), ("live", live))
-        given = [name for name, value in chosen if value is not None]
-        if (kwargs and given) or len(given) > 1:
-            raise TypeError(
-                "CORSMiddleware takes one of config=CORSConfig(...), routes=RoutePolicies(...),"
-                " live=LivePolicy(...) or Starlette's keyword arguments"
-                f" (got {', '.join(given + sorted(kwargs))})"
-            )
-        if config is not None and not isinstance(config, CORSConfig):
-            raise TypeError(f"config must be a crossorigin.CORSConfig, not {type(config).__name__}")
-        if live is None:
-            source = routes if routes is not None else config
-            live = LivePolicy(source if source is not None else CORSConfig(**kwargs))
+        if app is None:
+            # Litestar's DefineMiddleware passes the app by keyword: CORSMiddleware(app=...).
+            app = kwargs.pop("app", None)
+            if app is None:
+                raise TypeError("CORSMiddleware needs the ASGI app to wrap as its first argument")
         self.app = app
+        try:
+            live = resolve(config, routes, live, kwargs)
+            self._observer = Observer.build(shadow, on_decision)
+            _check_store(live.current, origin_store)
+        except (ConfigError, TypeError) as exc:
+            if not _built_lazily():
+                raise
+            # Starlette builds its middleware stack on the first ASGI call (the lifespan
+            # startup), and an exception escaping there makes uvicorn's default lifespan mode
+            # report "lifespan unsupported" and serve 500s. Refuse the start instead
+            # (docs/frameworks/starlette.md, "Start-up errors").
+            self.__class__ = _NotServing
+            self.error = exc
+            return
         self.live = live
-        self._observer = Observer.build(shadow, on_decision)
+        self.origin_store = origin_store
+        if origin_store is not None:
+            origin_store.follow(live)
 
     @property
     def config(self) -> CORSConfig | RoutePolicies:
@@ -99,7 +124,10 @@ class CORSMiddleware:
         if scope["type"] != "http":
             # lifespan and websocket pass through untouched (WebSocket handshakes are not
             # subject to CORS: https://fetch.spec.whatwg.org/#websocket-protocol), unless
-            # WebSocket protection is on (issue 5).
+            # WebSocket protection is on (issue 5), or an origin store needs the lifespan.
+            if scope["type"] == "lifespan" and self.origin_store is not None:
+                await _lifespan(self.origin_store, self.app, scope, receive, send)
+                return
             if scope["type"] == "websocket":
                 policy = self.select(scope)
                 if (
@@ -259,7 +287,7 @@ class CORSMiddleware:
             _log_denial("preflight", reason, origin, scope, method)
         if self._observer is not None:
             await self._observer.preflight(
-                scope, origin, origins, method, acrh, private_network, reason
+                scope, origin, origins, method, acrh, private_network, reason, policy
             )
         if status != 204:
             # RFC 9110 §8.6: a 204 has no content, every other status says its length.
@@ -267,6 +295,112 @@ class CORSMiddleware:
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
         return None
+
+
+def _check_store(source: CORSConfig | RoutePolicies, store: OriginStore | None) -> None:
+    configs = (
+        [source]
+        if isinstance(source, CORSConfig)
+        else [c for _, c in source.routes if c is not None]
+        + ([source.default] if source.default is not None else [])
+    )
+    opted = any(c.allow_stored_origins for c in configs)
+    if opted and store is None:
+        from crossorigin._errors import ConfigError, problem
+
+        raise ConfigError(
+            [
+                problem(
+                    "allow_stored_origins",
+                    True,
+                    "incompatible",
+                    "the middleware has no origin store to take origins from",
+                    "pass origin_store=OriginStore.open(url) to CORSMiddleware",
+                )
+            ]
+        )
+    if store is not None and not opted:
+        logger.warning(
+            "crossorigin: an origin_store is given but no policy sets allow_stored_origins=True:"
+            " its origins are allowed nowhere (set it on the configs that should take them)"
+        )
+
+
+async def _lifespan(
+    store: OriginStore, app: ASGIApp, scope: Scope, receive: Receive, send: Send
+) -> None:
+    """Start *store*'s watcher before the app's own start-up and stop it after its shutdown.
+
+    A store that cannot be read fails the start-up (``lifespan.startup.failed`` with the
+    reason), so the server does not start serving a policy it cannot know.
+    """
+    message = await receive()
+    if message["type"] == "lifespan.startup":
+        try:
+            await store.start()
+        except Exception as exc:
+            await send({"type": "lifespan.startup.failed", "message": str(exc)})
+            return
+    first: list[Message] = [message]
+
+    async def receive_again() -> Message:
+        return first.pop() if first else await receive()
+
+    async def send_and_stop(message: Message) -> None:
+        if message["type"] in {
+            "lifespan.startup.failed",
+            "lifespan.shutdown.complete",
+            "lifespan.shutdown.failed",
+        }:
+            await store.stop()
+        await send(message)
+
+    await app(scope, receive_again, send_and_stop)
+
+
+class _NotServing(CORSMiddleware):
+    """A middleware whose configuration was invalid when a framework built it lazily.
+
+    It answers the ASGI lifespan ``startup`` with ``lifespan.startup.failed`` carrying the
+    :class:`ConfigError` text (https://asgi.readthedocs.io/en/latest/specs/lifespan.html), so
+    the server refuses to start and prints it. Under a server that runs no lifespan, every
+    request is answered 500 and logged at ERROR with the same text; the app never runs.
+    """
+
+    @property
+    def config(self) -> CORSConfig | RoutePolicies:
+        raise self.error
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        text = f"crossorigin: refusing to serve: {self.error}"
+        kind = scope["type"]
+        if kind == "lifespan":
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.failed", "message": text})
+            else:  # a shutdown without a startup: nothing was started
+                await send({"type": "lifespan.shutdown.complete"})
+            return
+        logger.error("%s (%s %r not served)", text, kind, scope.get("path", ""))
+        if kind == "http":
+            await _send_error(send, (), b"")
+        elif kind == "websocket":
+            await receive()
+            await send({"type": "websocket.close", "code": 1011})
+
+
+def _built_lazily() -> bool:
+    """Whether a framework's lazy ``build_middleware_stack`` (Starlette, FastAPI) is
+    constructing this middleware: there, an exception would escape the lifespan call instead
+    of reaching the user at import time."""
+    frame: FrameType | None = sys._getframe(2)  # 0: here, 1: __init__, 2: the caller
+    for _ in range(4):  # a subclass's __init__ may sit in between
+        if frame is None:
+            return False
+        if frame.f_code.co_name == "build_middleware_stack":
+            return True
+        frame = frame.f_back
+    return False
 
 
 async def _respond(send: Send, status: int, headers: list[Header]) -> None:

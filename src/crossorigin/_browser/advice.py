@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from crossorigin._browser.fetch import Preflight, Request, Response, Verdict, header_get
 from crossorigin._browser.fetch_rules import SAFELISTED_METHODS
 
-# crossorigin always accepts these in ACRH (conformance C4), so they never need listing.
+# crossorigin always accepts these in ACRH (behaviour.md B20), so they never need listing.
 _ALWAYS_ACCEPTED = frozenset({"accept", "accept-language", "content-language", "content-type"})
 
 
@@ -35,19 +36,36 @@ class Fix:
         return f"app.add_middleware(CORSMiddleware, config={self.config})"
 
 
-def config_line(request: Request, preflight: Preflight | None) -> str | None:
-    """The smallest ``CORSConfig(...)`` that allows *request*, or ``None`` for ``null``."""
+def config_kwargs(request: Request, preflight: Preflight | None) -> dict[str, Any] | None:
+    """Keyword arguments of the smallest ``CORSConfig`` allowing *request* (``None`` for
+    ``null``). Not validated here: this layer knows nothing of the server side, so callers
+    that print it check it with ``CORSConfig`` first (``crossorigin check`` does)."""
     if request.origin == "null":
         return None
-    parts = [f"allow_origins=[{json.dumps(request.origin)}]"]
+    kwargs: dict[str, Any] = {"allow_origins": [request.origin]}
     if preflight is not None and preflight.method not in SAFELISTED_METHODS:
-        parts.append(f"allow_methods=[{json.dumps(preflight.method)}]")
+        kwargs["allow_methods"] = [preflight.method]
     names = [n for n in (preflight.header_names if preflight else ()) if n not in _ALWAYS_ACCEPTED]
     if names:
-        parts.append(f"allow_headers=[{', '.join(json.dumps(n) for n in names)}]")
+        kwargs["allow_headers"] = names
     if request.credentials:
-        parts.append("allow_credentials=True")
+        kwargs["allow_credentials"] = True
+    return kwargs
+
+
+def render_config(kwargs: dict[str, Any]) -> str:
+    """``CORSConfig(...)`` source text for *kwargs* (lists as JSON, booleans as Python)."""
+    parts = [
+        f"{name}={value!r}" if isinstance(value, bool) else f"{name}={json.dumps(value)}"
+        for name, value in kwargs.items()
+    ]
     return f"CORSConfig({', '.join(parts)})"
+
+
+def config_line(request: Request, preflight: Preflight | None) -> str | None:
+    """The smallest ``CORSConfig(...)`` that allows *request*, or ``None`` for ``null``."""
+    kwargs = config_kwargs(request, preflight)
+    return None if kwargs is None else render_config(kwargs)
 
 
 def suggest_fix(
@@ -70,6 +88,12 @@ def suggest_fix(
     refused = failed_response is not None and _refused(failed_response)
     if step.name == "preflight allow-origin" and failed_response is not None and refused:
         return Fix(_status_fix(failed_response.status), config)
+    if (
+        step.name == "allow-origin"
+        and failed_response is not None
+        and refused_error(failed_response)
+    ):
+        return Fix(_server_error_fix(failed_response.status), config)
     if step.name.endswith("allow-origin") and failed_response is not None:
         return Fix(_origin_fix(request, failed_response), config)
     if step.name.endswith("allow-credentials"):
@@ -92,6 +116,25 @@ def suggest_fix(
             config,
         )
     return Fix("Allow this request in the server's CORS configuration.", config)
+
+
+def refused_error(response: Response) -> bool:
+    """A server error (5xx) without ``Access-Control-Allow-Origin``: the application failed,
+    and the error response lost (or never had) the CORS headers, so the page sees a CORS error
+    instead of the status. Whether the origin is allowed cannot be told from it."""
+    return 500 <= response.status <= 599 and (
+        header_get(response.headers, "access-control-allow-origin") is None
+    )
+
+
+def _server_error_fix(status: int) -> str:
+    return (
+        f"The server answered {status} (a server error) and the error response carries no "
+        "CORS headers, so the browser reports a CORS error instead of the error itself; "
+        "whether this origin is allowed cannot be told from it. Fix the error (see the "
+        "server's log), and keep the CORS headers on error responses: crossorigin's "
+        "middleware sends its 500 with the CORS headers the request earned."
+    )
 
 
 def _refused(response: Response) -> bool:
@@ -122,6 +165,13 @@ def _status_fix(status: int) -> str:
             "authentication ran on the preflight, which never carries credentials; add the "
             "CORS middleware outermost and allow the request (crossorigin's debug=True makes a "
             "refused preflight name the missing method or header)."
+        )
+    if 500 <= status <= 599:
+        return (
+            f"The preflight got {status} (a server error): the application, or a layer in "
+            "front of the CORS middleware, failed on OPTIONS (see the server's log); let the "
+            "CORS middleware answer preflights before the application runs, as crossorigin's "
+            "does."
         )
     if status in (404, 405):
         return (

@@ -13,8 +13,9 @@ from typing import Any
 
 import httpx
 
-from crossorigin._browser.advice import Fix, suggest_fix
+from crossorigin._browser.advice import Fix, config_kwargs, suggest_fix
 from crossorigin._browser.fetch import (
+    Preflight,
     Request,
     Response,
     Verdict,
@@ -24,6 +25,8 @@ from crossorigin._browser.fetch import (
     preflight_for,
     request_headers_sent,
 )
+from crossorigin._config.config import CORSConfig
+from crossorigin._errors import ConfigError
 
 SCHEMA_VERSION = 1
 """Version of the ``--json`` documents; bumped on incompatible changes (docs/cli.md)."""
@@ -37,7 +40,14 @@ Headers = tuple[tuple[str, str], ...]
 
 
 class Unreachable(Exception):
-    """The server could not be reached (connection refused, DNS, TLS, timeout)."""
+    """The server could not be reached (connection refused, DNS, TLS, timeout).
+
+    ``kind`` is ``"timeout"`` when a request timed out, else ``"unreachable"``.
+    """
+
+    def __init__(self, message: str, kind: str = "unreachable") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 @dataclass(frozen=True)
@@ -140,7 +150,9 @@ async def send(
     try:
         response = await client.send(request, follow_redirects=False)
     except httpx.TransportError as exc:
-        raise Unreachable(f"could not reach {url}: {exc or type(exc).__name__}") from exc
+        kind = "timeout" if isinstance(exc, httpx.TimeoutException) else "unreachable"
+        reason = failure_reason(exc, client.timeout)
+        raise Unreachable(f"could not reach {url}: {reason}", kind) from exc
     return Exchange(
         method,
         url,
@@ -148,6 +160,26 @@ async def send(
         response.status_code,
         tuple(response.headers.multi_items()),
     )
+
+
+_TIMEOUT_PHASES = (
+    (httpx.ConnectTimeout, "connect", "connecting"),
+    (httpx.ReadTimeout, "read", "waiting for the response"),
+    (httpx.WriteTimeout, "write", "sending the request"),
+    (httpx.PoolTimeout, "pool", "waiting for a free connection"),
+)
+
+
+def failure_reason(exc: httpx.TransportError, timeout: httpx.Timeout) -> str:
+    """A non-empty reason for a transport failure (httpx's timeouts have an empty message)."""
+    if isinstance(exc, httpx.TimeoutException):
+        for kind, phase, doing in _TIMEOUT_PHASES:
+            if isinstance(exc, kind):
+                seconds = getattr(timeout, phase)
+                limit = "" if seconds is None else f" after {seconds:g} s"
+                return f"timed out{limit} {doing}"
+        return "timed out"
+    return str(exc) or type(exc).__name__
 
 
 async def check(
@@ -191,7 +223,7 @@ async def _run(
         preflight = preflight_for(request)
     except ValueError:
         verdict = browser_verdict(request, None, None)
-        return Report(url, request, None, None, verdict, suggest_fix(request, None, verdict, None))
+        return Report(url, request, None, None, verdict, _fix(request, None, verdict, None))
     pre: Exchange | None = None
     if preflight is not None:
         # A preflight never carries credentials (fetch#cors-protocol-and-credentials).
@@ -203,7 +235,7 @@ async def _run(
             verdict = browser_verdict(
                 request, pre.response, None, authorization_covered_by_wildcard=wildcard_auth
             )
-            fix = suggest_fix(request, preflight, verdict, pre.response)
+            fix = _fix(request, preflight, verdict, pre.response)
             return Report(url, request, pre, None, verdict, fix)
     sent = [("origin", request.origin), *request_headers_sent(request)]
     if request.credentials:
@@ -215,8 +247,26 @@ async def _run(
         actual.response,
         authorization_covered_by_wildcard=wildcard_auth,
     )
-    fix = suggest_fix(request, preflight, verdict, actual.response)
+    fix = _fix(request, preflight, verdict, actual.response)
     return Report(url, request, pre, actual, verdict, fix, _notes(actual))
+
+
+def _fix(
+    request: Request, preflight: Preflight | None, verdict: Verdict, failed: Response | None
+) -> Fix | None:
+    """:func:`suggest_fix`, with its config line checked by ``CORSConfig``: a suggestion
+    crossorigin would refuse is never printed; the refusal is explained instead."""
+    fix = suggest_fix(request, preflight, verdict, failed)
+    if fix is None or fix.config is None:
+        return fix
+    kwargs = config_kwargs(request, preflight)
+    try:
+        CORSConfig(**kwargs or {})
+    except ConfigError as error:
+        reasons = "; ".join(problem.message for problem in error.problems)
+        summary = f"{fix.summary} No crossorigin config allows this request as sent: {reasons}"
+        return Fix(summary, None)
+    return fix
 
 
 def _notes(actual: Exchange) -> tuple[str, ...]:

@@ -1,8 +1,11 @@
 """``crossorigin check`` and ``crossorigin scan``: the click commands and their text output.
 
 Read this for options, exit codes and rendering; the work is done by ``_check.check`` and
-``_scan.scan``. Exit codes: 0 allowed / no findings, 1 blocked / findings, 2 usage error
-(click's ``UsageError.exit_code``), 3 server unreachable. Documented in docs/cli.md.
+``_scan.scan``. Exit codes (docs/cli.md, "Exit codes"): 0 allowed / clean scan, 1 blocked /
+findings, 2 usage error, 3 server unreachable or timed out, 4 scan inconclusive (cut short by
+``--budget``, or requests unanswered or answered with server errors), 5 internal error,
+130 interrupted. With ``--json`` every outcome prints exactly one JSON object on stdout:
+the report, or ``{"schema_version", "command", "error": {"kind", "message"}}``.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -18,10 +22,19 @@ from urllib.parse import urlsplit
 import click
 
 from crossorigin._browser.fetch_rules import is_token
-from crossorigin._cli.check import DEFAULT_TIMEOUT, Exchange, Report, Unreachable, check
+from crossorigin._cli.check import (
+    DEFAULT_TIMEOUT,
+    SCHEMA_VERSION,
+    Exchange,
+    Report,
+    Unreachable,
+    check,
+)
 from crossorigin._cli.scan import SEVERITIES, ScanReport, plan, scan
+from crossorigin._grammar.origins import _suggest, parse_origin
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+EXIT_INCONCLUSIVE, EXIT_INTERNAL, EXIT_INTERRUPTED = 4, 5, 130
 _CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 _SHOWN = ("access-control-", "vary", "location")
 _COLOURS = {"critical": "red", "high": "red", "medium": "yellow", "low": "cyan"}
@@ -35,13 +48,19 @@ def _url(ctx: click.Context, param: click.Parameter, value: str) -> str:
 
 
 def _origin(value: str, ctx: click.Context, param: click.Parameter) -> str:
-    parts = urlsplit(value)
-    shaped = parts.scheme and parts.netloc and not parts.path and not parts.query
-    if value != "null" and not (shaped and not parts.fragment):
-        raise click.BadParameter(
-            f"{value!r} is not an origin (scheme://host[:port], no path), or 'null'", ctx, param
-        )
-    return value
+    if value == "null" or parse_origin(value) is not None:
+        return value
+    # Browsers only send serialized origins (https://fetch.spec.whatwg.org/#origin-header):
+    # lower case, no default port, no path. Checking another spelling would test a request no
+    # browser makes, and its suggested config would be one crossorigin refuses.
+    suggestion = _suggest(value)
+    hint = f"; did you mean {suggestion!r}?" if parse_origin(suggestion) is not None else ""
+    raise click.BadParameter(
+        f"{value!r} is not an origin as browsers send it (scheme://host[:port] in lower case, "
+        f"no default port, no path or trailing slash), nor 'null'{hint}",
+        ctx,
+        param,
+    )
 
 
 def _origin_option(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
@@ -63,19 +82,55 @@ def _headers(
     return tuple(out)
 
 
+class CommandError(Exception):
+    """An outcome without a report: printed as ``Error: ...`` or, with ``--json``, as the
+    error document; *kind* is one of docs/cli.md's error kinds."""
+
+    def __init__(self, kind: str, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.exit_code = exit_code
+
+
+def error_document(command: str, kind: str, message: str) -> str:
+    """The ``--json`` document of an outcome without a report."""
+    error = {"kind": kind, "message": message}
+    document = {"schema_version": SCHEMA_VERSION, "command": command, "error": error}
+    return json.dumps(document, indent=2)
+
+
 def _run(command: click.Command, argv: Sequence[str], prog: str) -> int:
     """Run *command* without letting click exit the process; return the exit code."""
+    as_json = "--json" in argv
+    name = command.name or prog
     try:
         result = command.main(args=list(argv), prog_name=prog, standalone_mode=False)
+    except click.exceptions.Exit as exc:  # --help
+        return exc.exit_code
+    except SystemExit as exc:
+        # Without standalone mode click calls sys.exit only for a closed stdout (EPIPE); let
+        # the entry point end quietly with its broken-pipe code instead of click's 1.
+        raise BrokenPipeError("stdout was closed") from exc
     except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.Abort:
-        click.echo("Aborted!", err=True)
-        return EXIT_FINDINGS
-    return result if isinstance(result, int) else EXIT_OK
+        failure = CommandError("usage", exc.format_message(), EXIT_USAGE)
+        if not as_json:
+            exc.show()  # click's own rendering: usage line and "Error: ..."
+            return EXIT_USAGE
+    except CommandError as exc:
+        failure = exc
+    except (click.Abort, KeyboardInterrupt):
+        failure = CommandError("interrupted", "interrupted", EXIT_INTERRUPTED)
+    except Exception as exc:  # a bug in crossorigin: still one outcome, with the traceback
+        traceback.print_exc()
+        message = f"internal error: {type(exc).__name__}: {exc}"
+        failure = CommandError("internal", message, EXIT_INTERNAL)
+    else:
+        return result if isinstance(result, int) else EXIT_OK
+    if as_json:
+        click.echo(error_document(name, failure.kind, failure.message))
+    click.echo(f"Error: {failure.message}", err=True)
+    return failure.exit_code
 
 
 def check_main(argv: list[str]) -> int:
@@ -92,8 +147,15 @@ _TIMEOUT = click.FloatRange(min=0, min_open=True)
 _TIMEOUT_HELP = "Seconds per request."
 
 
-_CHECK_EPILOG = "Exit codes: 0 allowed, 1 blocked, 2 usage error, 3 server unreachable."
-_SCAN_EPILOG = "Exit codes: 0 no findings, 1 findings, 2 usage error, 3 server unreachable."
+_CHECK_EPILOG = (
+    "Exit codes: 0 allowed, 1 blocked, 2 usage error, 3 server unreachable or timed out, "
+    "5 internal error."
+)
+_SCAN_EPILOG = (
+    "Exit codes: 0 no findings (every attack origin tested), 1 findings, 2 usage error, "
+    "3 server unreachable or timed out, 4 inconclusive (budget reached, or requests "
+    "unanswered or answered with server errors), 5 internal error."
+)
 
 
 @click.command("check", context_settings=_CONTEXT, epilog=_CHECK_EPILOG)
@@ -160,8 +222,7 @@ def check_command(
             )
         )
     except Unreachable as exc:
-        click.echo(f"Error: {exc}", err=True)
-        return EXIT_UNREACHABLE
+        raise CommandError(exc.kind, str(exc), EXIT_UNREACHABLE) from exc
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
     else:
@@ -266,13 +327,15 @@ def scan_command(
                 )
             )
         except Unreachable as exc:
-            click.echo(f"Error: {exc}", err=True)
-            return EXIT_UNREACHABLE
+            raise CommandError(exc.kind, str(exc), EXIT_UNREACHABLE) from exc
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
     else:
         _render_scan(report)
-    return EXIT_FINDINGS if report.findings else EXIT_OK
+    return _SCAN_EXIT[report.outcome]
+
+
+_SCAN_EXIT = {"findings": EXIT_FINDINGS, "clean": EXIT_OK, "inconclusive": EXIT_INCONCLUSIVE}
 
 
 @contextmanager
@@ -302,11 +365,50 @@ def _render_scan(report: ScanReport) -> None:
         click.echo(f"          evidence: {_short(_evidence(finding.evidence), 400)}")
         click.echo(f"          fix: {finding.fix}\n")
     counts = {s: sum(f.severity == s for f in report.findings) for s in SEVERITIES}
-    summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no findings"
+    summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or _nothing_found(report)
     done = "" if report.complete else f" (budget reached: {report.planned} planned)"
     if report.errors:
         done += f"; {report.errors} got no response and are untested"
+    if report.server_errors:
+        done += f"; {report.server_errors} got a server error (5xx) and are untested"
     click.echo(f"\n{summary}; {report.requests_sent} requests sent{done}.")
+    if report.outcome == "inconclusive":
+        click.echo(
+            click.style("INCONCLUSIVE", fg="yellow", bold=True)
+            + f": {_inconclusive_reason(report)}"
+        )
+
+
+def _nothing_found(report: ScanReport) -> str:
+    # "no findings" only when it means something: every planned request sent and evaluated.
+    if report.conclusive:
+        return "no findings"
+    evaluated = report.requests_sent - report.errors - report.server_errors
+    return (
+        f"nothing found in the {evaluated} requests evaluated" if evaluated else "nothing evaluated"
+    )
+
+
+def _inconclusive_reason(report: ScanReport) -> str:
+    if report.server_errors and report.server_errors + report.errors >= report.requests_sent:
+        return (
+            "the scan could not evaluate the CORS policy: every response was a server error "
+            "(5xx) or missing, so the application failed before its CORS policy showed; "
+            "fix the server (see its log) and scan again."
+        )
+    reasons = []
+    if not report.complete:
+        reasons.append(
+            f"--budget stopped it after {report.requests_sent} of {report.planned} requests"
+        )
+    if report.server_errors:
+        reasons.append(f"{report.server_errors} requests got a server error (5xx)")
+    if report.errors:
+        reasons.append(f"{report.errors} requests got no response")
+    return (
+        f"the scan is partial: {'; '.join(reasons)}. Nothing found in the requests that were "
+        "evaluated does not make the policy safe."
+    )
 
 
 def _short(text: str, limit: int = 160) -> str:

@@ -32,6 +32,8 @@ import uvicorn
 
 from crossorigin._cli.demo_api import DecisionLog, build_api, demo_config, describe
 from crossorigin._cli.demo_page import PageApp
+from crossorigin._cli.lab import Lab
+from crossorigin._cli.lab import announce as announce_lab
 from crossorigin._types import ASGIApp
 
 HOSTS = ("localhost", "127.0.0.1")
@@ -59,14 +61,25 @@ class Demo:
     page_port: int
     stop: Callable[[], None]
     """Thread-safe: asks both servers to stop."""
+    lab_url: str = ""
+    """The lab (``crossorigin lab``), served by the page server."""
 
 
-def main(argv: Sequence[str]) -> int:
-    """``crossorigin demo [--api-port N] [--page-port N] [--host H]``; returns the exit code."""
+def main(
+    argv: Sequence[str],
+    *,
+    prog: str = "crossorigin demo",
+    announce: Callable[[Demo], None] | None = None,
+) -> int:
+    """``crossorigin demo [--api-port N] [--page-port N] [--host H]``; returns the exit code.
+
+    ``crossorigin lab`` is the same servers with another *prog* and *announce*.
+    """
     parser = argparse.ArgumentParser(
-        prog="crossorigin demo",
+        prog=prog,
         description="Serve a page and a crossorigin-protected API on two loopback origins and"
-        " show, button by button, what the browser allows and what the server decided.",
+        " show, button by button, what the browser allows and what the server decided;"
+        " /lab on the page server is the lab (edit the policy, send any request).",
     )
     parser.add_argument("--api-port", type=_port, default=8000, help="API port (default 8000)")
     parser.add_argument("--page-port", type=_port, default=3000, help="page port (default 3000)")
@@ -85,7 +98,7 @@ def main(argv: Sequence[str]) -> int:
         print("Error: --api-port and --page-port must differ.", file=sys.stderr)
         return 2
     try:
-        run(args.api_port, args.page_port, host=args.host, ready=_announce)
+        run(args.api_port, args.page_port, host=args.host, ready=announce or _announce)
     except PortTakenError as exc:
         print(
             f"Error: {exc.strerror}; stop what is using it or choose another port with"
@@ -93,8 +106,13 @@ def main(argv: Sequence[str]) -> int:
             file=sys.stderr,
         )
         return 2
-    print("crossorigin demo stopped.")
+    print(f"{prog} stopped.")
     return 0
+
+
+def lab_main(argv: Sequence[str]) -> int:
+    """``crossorigin lab``: the same servers and flags, announcing the lab's URL."""
+    return main(argv, prog="crossorigin lab", announce=announce_lab)
 
 
 def run(
@@ -108,7 +126,10 @@ def run(
 
     Raises:
         PortTakenError: before anything is served, when a port is in use.
+        ValueError: *host* is not a loopback choice of :data:`HOSTS`.
     """
+    if host not in HOSTS:
+        raise ValueError(f"host must be one of {', '.join(HOSTS)} (loopback only), not {host!r}")
     ipv6 = host == "localhost"
     api_sockets = bind(api_port, ipv6, "--api-port")
     try:
@@ -142,7 +163,9 @@ def bind(port: int, ipv6: bool, flag: str) -> list[socket.socket]:
 
 
 def _listen(family: socket.AddressFamily, address: str, port: int, flag: str) -> socket.socket:
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio then sets TCP_NODELAY on accepted connections (it checks
+    # sock.proto), so a response written in two parts is not held back 40 ms by Nagle.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         if sys.platform != "win32":
             # As uvicorn does: lets a restarted demo reuse a port still in TIME_WAIT. On POSIX it
@@ -178,6 +201,7 @@ def _announce(demo: Demo) -> None:
         "crossorigin demo is running (loopback only):\n"
         f"  page  {demo.page_url}   <- open this in your browser\n"
         f"  API   {demo.api_url}   (FastAPI + crossorigin; allows {demo.page_url})\n"
+        f"  lab   {demo.lab_url}   (edit the policy, send any request)\n"
         "Press Ctrl-C to stop.",
         flush=True,
     )
@@ -200,9 +224,12 @@ async def _serve(
     page_port = page_sockets[0].getsockname()[1]
     settings = _settings(api_port, page_port)
     config = demo_config(settings["page"])
+    lab = Lab(page_port, api_port, ipv6=len(page_sockets) > 1)
+    demo_api = build_api(config, DecisionLog(), describe(config))
     servers = [
-        (_server(build_api(config, DecisionLog(), describe(config))), api_sockets),
-        (_server(PageApp(settings)), page_sockets),
+        # No uvicorn date/server headers: the lab's records are exactly what went on the wire.
+        (_server(lab.api_dispatch(demo_api), plain=True), api_sockets),
+        (_server(lab.page_app(PageApp(settings))), page_sockets),
     ]
     loop = asyncio.get_running_loop()
 
@@ -223,7 +250,9 @@ async def _serve(
                 break
         else:
             if ready is not None:
-                ready(Demo(settings["api"], settings["page"], api_port, page_port, stop_soon))
+                ready(
+                    Demo(settings["api"], settings["page"], api_port, page_port, stop_soon, lab.url)
+                )
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         for server, _ in servers:
             server.should_exit = True  # if one server ended on its own, end the other one too
@@ -237,10 +266,11 @@ def _settings(api_port: int, page_port: int) -> dict[str, str]:
         "api": f"http://127.0.0.1:{api_port}",
         "api_same_site": f"http://localhost:{api_port}",
         "denied_origin": f"http://127.0.0.1:{page_port}",
+        "lab": f"http://localhost:{page_port}/lab",
     }
 
 
-def _server(app: ASGIApp) -> _Server:
+def _server(app: ASGIApp, *, plain: bool = False) -> _Server:
     config = uvicorn.Config(
         app,
         interface="asgi3",
@@ -248,6 +278,8 @@ def _server(app: ASGIApp) -> _Server:
         log_level="warning",
         access_log=False,
         timeout_graceful_shutdown=2,
+        server_header=not plain,
+        date_header=not plain,
     )
     return _Server(config)
 

@@ -66,17 +66,24 @@ def demo_config(page_origin: str) -> CORSConfig:
 
 
 class DecisionLog:
-    """The last :data:`_MAX_RECORDS` decisions, numbered in arrival order."""
+    """The last *maxlen* (default :data:`_MAX_RECORDS`) decisions, numbered in arrival order."""
 
-    def __init__(self) -> None:
-        self._records: deque[dict[str, Any]] = deque(maxlen=_MAX_RECORDS)
+    def __init__(self, maxlen: int = _MAX_RECORDS) -> None:
+        self._records: deque[dict[str, Any]] = deque(maxlen=maxlen)
         self._seq = itertools.count(1)
 
     def new(self, scope: Scope) -> dict[str, Any]:
         """Start the record of a request and keep it (it is completed in place)."""
-        headers = {
-            name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]
-        }
+        pairs = [
+            [name.decode("latin-1"), value.decode("latin-1")] for name, value in scope["headers"]
+        ]
+        headers = dict(pairs)
+        for pair in pairs:
+            if pair[0] == "cookie":
+                # Cookies are per host, not per port: other local apps' cookies may travel
+                # here. The records say that cookies came, never what they are.
+                count = len([c for c in pair[1].split(";") if c.strip()])
+                pair[1] = f"({count} cookie{'s' if count != 1 else ''}, values hidden)"
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         record: dict[str, Any] = {
             "seq": next(self._seq),
@@ -88,6 +95,9 @@ class DecisionLog:
             "request_headers": headers.get("access-control-request-headers"),
             "authorization": "authorization" in headers,
             "cookie": "cookie" in headers,
+            "query": scope.get("query_string", b"").decode("latin-1"),
+            "request_header_list": pairs,
+            "response_header_list": [],
             "status": None,
             "cors_headers": {},
             "reason": None,
@@ -95,6 +105,9 @@ class DecisionLog:
         }
         self._records.append(record)
         return record
+
+    def __len__(self) -> int:
+        return len(self._records)
 
     def for_run(self, run: str) -> list[dict[str, Any]]:
         """The records of the requests whose query string had ``run=<run>``."""
@@ -144,8 +157,10 @@ class DecisionRecorder:
 def _finish(record: dict[str, Any], message: Message) -> None:
     record["status"] = message["status"]
     cors = {}
+    pairs = record["response_header_list"]
     for name, value in message.get("headers", ()):
         key = name.decode("latin-1").lower()
+        pairs.append([key, value.decode("latin-1")])
         if key.startswith("access-control-") or key == "vary":
             cors[key] = value.decode("latin-1")
     record["cors_headers"] = cors

@@ -19,11 +19,18 @@ import httpx
 
 from crossorigin._browser.fetch import Request, browser_verdict, header_get
 from crossorigin._cli.check import CREDENTIAL_COOKIE, SCHEMA_VERSION, Exchange, Unreachable, send
+from crossorigin._grammar.origins import parse_origin
 
 Severity = Literal["critical", "high", "medium", "low"]
 SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low")
 ATTACKER = "crossorigin-attacker.example"
-_LONG_LABEL = "a" * 63
+MAX_LABEL = 63
+"""Longest DNS label (RFC 1035 §2.3.4); a longer one cannot be looked up, so no page has it."""
+MAX_NAME = 253
+"""Longest host name in text form (RFC 1035 §2.3.4: 255 octets on the wire)."""
+_PARSER_PROBES = frozenset({"special characters", "user-info confusion"})
+"""Classes whose origins are deliberately not serialized origins: they probe whether the
+server's parser stops at an odd character or at the user-info ``@``."""
 
 
 @dataclass(frozen=True)
@@ -64,8 +71,9 @@ class Finding:
 class ScanReport:
     """Result of :func:`scan`: findings (worst first) and how much of the plan ran.
 
-    ``errors`` counts probes that got no response (timeouts, resets); their attack origins
-    are untested.
+    ``errors`` counts probes that got no response (timeouts, resets) and ``server_errors``
+    requests answered with a 5xx status and no finding (the application failed, so the policy
+    it would apply is unknown); their attack origins are untested.
     """
 
     url: str
@@ -75,10 +83,26 @@ class ScanReport:
     planned: int
     budget: int
     errors: int = 0
+    server_errors: int = 0
 
     @property
     def complete(self) -> bool:
+        """Whether every planned request was sent (``--budget`` did not cut the scan)."""
         return self.requests_sent >= self.planned
+
+    @property
+    def conclusive(self) -> bool:
+        """Whether every planned request was sent and evaluated: only then does "no
+        findings" mean the policy resisted every attack origin."""
+        return self.complete and not self.errors and not self.server_errors
+
+    @property
+    def outcome(self) -> Literal["findings", "clean", "inconclusive"]:
+        """``findings`` (any finding counts, complete or not), else ``clean`` when
+        :attr:`conclusive`, else ``inconclusive``."""
+        if self.findings:
+            return "findings"
+        return "clean" if self.conclusive else "inconclusive"
 
     def to_dict(self) -> dict[str, Any]:
         """The ``--json`` document of ``crossorigin scan`` (schema in docs/cli.md)."""
@@ -92,6 +116,9 @@ class ScanReport:
             "budget": self.budget,
             "complete": self.complete,
             "errors": self.errors,
+            "server_errors": self.server_errors,
+            "conclusive": self.conclusive,
+            "outcome": self.outcome,
             "findings": [f.to_dict() for f in self.findings],
         }
 
@@ -119,7 +146,7 @@ def attack_origins(trusted: str) -> list[Attack]:
         ("special characters", f"{scheme}://{host}`.{ATTACKER}{suffix}"),
         ("special characters", f"{scheme}://{host}}}.{ATTACKER}{suffix}"),
         ("user-info confusion", f"{scheme}://{host}{suffix}@{ATTACKER}"),
-        ("very long", f"{scheme}://{(_LONG_LABEL + '.') * 4}{host}{suffix}"),
+        ("very long", f"{scheme}://{_longest(host)}{suffix}"),
     ]
     if "." in host:
         dot = host.index(".")
@@ -127,10 +154,45 @@ def attack_origins(trusted: str) -> list[Attack]:
     seen: set[str] = {trusted}
     attacks = []
     for kind, origin in out:
-        if origin not in seen:
+        if origin not in seen and _deliverable(kind, origin):
             seen.add(origin)
             attacks.append(Attack(kind, trusted, origin))
     return attacks
+
+
+def _longest(host: str) -> str:
+    """*host* as the first labels of the longest valid name under :data:`ATTACKER`.
+
+    Catches length caps that fail open and comparisons cut at a fixed length. Under the
+    attacker's domain, never the trusted host's: a subdomain of the trusted host is its own
+    namespace, which a correct policy (``https://*.app.example.com``) may trust.
+    """
+    room = MAX_NAME - len(host) - len(ATTACKER) - 1  # each filler label takes its length + 1
+    fill = []
+    while room > 1:
+        label = "a" * min(MAX_LABEL, room - 1)
+        fill.append(label)
+        room -= len(label) + 1
+    return ".".join([host, *fill, ATTACKER])
+
+
+def _deliverable(kind: str, origin: str) -> bool:
+    """Whether a browser could send *origin*: ``null``; a valid serialized origin; or, for the
+    classes that probe the server's own parser, a host whose labels and length DNS can hold
+    (an attacker can only serve a page from a name that resolves)."""
+    if origin == "null":
+        return True
+    if kind not in _PARSER_PROBES:
+        return parse_origin(origin) is not None
+    authority = origin.partition("://")[2].rsplit("@", 1)[-1]
+    host, _, port = authority.rpartition(":")
+    if not port.isdigit():
+        host = authority
+    if "[" in host or "]" in host:
+        # Only a whole IPv6 literal ("[::1]", no DNS involved), never a name around one.
+        return host.startswith("[") and host.endswith("]") and host.count("[") == 1
+    labels = host.split(".")
+    return len(host) <= MAX_NAME and all(0 < len(label) <= MAX_LABEL for label in labels)
 
 
 def _registrable(host: str) -> str:
@@ -231,6 +293,7 @@ async def scan(
     limit = asyncio.Semaphore(max(1, concurrency))
     results: list[Finding | None] = []
     failures: list[Unreachable] = []
+    server_errors: list[int] = []
 
     async def probe(client: httpx.AsyncClient, attack: Attack, preflight: bool) -> None:
         async with limit:
@@ -242,12 +305,17 @@ async def scan(
             finally:
                 if progress is not None:
                     progress(1)
-            results.append(_judge(attack, exchange, preflight=preflight))
+            finding = _judge(attack, exchange, preflight=preflight)
+            if finding is None and exchange.status >= 500:
+                server_errors.append(exchange.status)
+            results.append(finding)
 
     async with httpx.AsyncClient(timeout=timeout, transport=transport) as client:
         # Reachability first (exit 3 instead of "no findings"), with a trusted origin.
         baseline = await send(client, "GET", url, [("origin", trusted_origins[0])])
         results.append(_judge_vary(trusted_origins[0], baseline))
+        if baseline.status >= 500:
+            server_errors.append(baseline.status)
         if progress is not None:
             progress(1)
         await asyncio.gather(*(probe(client, a, p) for a, p in jobs[: max(0, budget - 1)]))
@@ -256,7 +324,14 @@ async def scan(
         raise failures[0]
     findings = _dedupe(results)
     return ScanReport(
-        url, tuple(trusted_origins), findings, sent, len(jobs) + 1, budget, len(failures)
+        url,
+        tuple(trusted_origins),
+        findings,
+        sent,
+        len(jobs) + 1,
+        budget,
+        len(failures),
+        len(server_errors),
     )
 
 

@@ -55,6 +55,10 @@ class CORSConfig:
             protections skip, e.g. ``["/webhooks/stripe"]``.
         public_origin: this server's origin as browsers see it (``"https://app.example"``),
             compared with ``Origin`` instead of the ``Host`` header (behind a proxy).
+        allow_stored_origins: also allow the origins of the middleware's ``origin_store``
+            (docs/origin-store.md). They get exactly the headers a listed origin gets, but
+            ``Access-Control-Max-Age`` is capped at the store's ``max_age`` for every origin of
+            this policy, so that a removed origin stops working in browsers too.
 
     Raises:
         ConfigError: listing every problem found.
@@ -79,6 +83,7 @@ class CORSConfig:
     protect_websockets: bool = False
     protection_exempt_paths: Collection[str] = ()
     public_origin: str | None = None
+    allow_stored_origins: bool = False
 
     def __post_init__(self) -> None:
         problems: list[ConfigProblem] = []

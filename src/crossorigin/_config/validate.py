@@ -6,6 +6,7 @@ every problem. Messages follow the house grammar and always say how to fix the p
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,8 @@ from crossorigin._grammar import methods as _methods
 from crossorigin._grammar.origins import OriginPattern, PatternError, parse_pattern
 
 if TYPE_CHECKING:
+    from publicsuffixlist import PublicSuffixList
+
     from crossorigin._config.fields import ConfigFields
 
 MAX_AGE_LIMIT = 86400
@@ -34,6 +37,7 @@ def validate(config: ConfigFields, problems: list[ConfigProblem]) -> dict[str, A
         "dangerously_allow_public_suffix_wildcards",
         "protect_writes",
         "protect_websockets",
+        "allow_stored_origins",
     ):
         _check_bool(name, getattr(config, name), problems)
     origins = _strings("allow_origins", config.allow_origins, problems, "'https://app.example'")
@@ -130,10 +134,22 @@ def _check_origins(
                     "list the trusted origins explicitly",
                 )
             )
+        if config.allow_stored_origins is True:
+            problems.append(
+                problem(
+                    "allow_stored_origins",
+                    True,
+                    "incompatible",
+                    "allow_origins=['*'] already allows every origin",
+                    "remove it, or list the static origins explicitly",
+                )
+            )
     elif (
         not origins
         and config.allow_origin_regex is None
         and config.allow_origin_predicate is None
+        # The store supplies the origins (possibly none yet).
+        and config.allow_stored_origins is not True
         # A protection-only config (no cross-origin frontend) is complete without origins.
         and config.protect_writes is not True
         and config.protect_websockets is not True
@@ -199,10 +215,16 @@ def _show(pattern: OriginPattern) -> str:
 
 
 def _is_public_suffix(domain: str) -> bool:
-    # Imported lazily: the list costs ~1 ms to load and is only needed for this check.
+    return bool(_public_suffix_list().is_public(domain))
+
+
+@functools.cache
+def _public_suffix_list() -> PublicSuffixList:
+    # Imported lazily and built once: parsing the list costs tens of milliseconds, and the
+    # origin store checks every wildcard entry it reads.
     from publicsuffixlist import PublicSuffixList
 
-    return bool(PublicSuffixList().is_public(domain))
+    return PublicSuffixList()
 
 
 def _check_methods(methods: list[str], problems: list[ConfigProblem]) -> tuple[str, ...]:

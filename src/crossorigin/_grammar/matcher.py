@@ -56,6 +56,19 @@ class OriginMatcher:
         self.needs_parse = bool(any_port or subdomains or regex is not None)
         self._memo: dict[bytes, bool] = {}
 
+    def union(self, other: OriginMatcher) -> OriginMatcher:
+        """A matcher allowing what either allows (``other`` has no regex): the origin store's
+        entries joined to a policy's static rules without parsing either again."""
+        merged = OriginMatcher((), self._regex)
+        merged.exact = self.exact | other.exact
+        merged._any_port = self._any_port | other._any_port
+        subdomains = dict(self._subdomains)
+        for key, ports in other._subdomains.items():
+            subdomains[key] = subdomains.get(key, frozenset()) | ports
+        merged._subdomains = subdomains
+        merged.needs_parse = self.needs_parse or other.needs_parse
+        return merged
+
     def matches(self, origin: bytes) -> bool:
         """Whether *origin* (raw ``Origin`` header bytes) is allowed by the static rules."""
         if len(origin) > MAX_ORIGIN:

@@ -11,13 +11,14 @@ lock serialises writers only, so two concurrent ``reconfigure`` calls cannot int
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from crossorigin._config.config import CORSConfig
 from crossorigin._config.routes import RoutePolicies
-from crossorigin._policy.policy import Policy
+from crossorigin._policy.policy import Policy, StoredOrigins
 from crossorigin._policy.router import Router
+from crossorigin._types import Scope
 
 Source = CORSConfig | RoutePolicies
 
@@ -37,15 +38,39 @@ class State:
         self.router = router
 
 
-def compile_state(source: Source) -> State:
-    """Compile *source* into a :class:`State`; configs shared by several routes compile once."""
+def compile_state(source: Source, stored: StoredOrigins | None = None) -> State:
+    """Compile *source* into a :class:`State`; configs shared by several routes compile once.
+
+    *stored* (the origin store's current entries) joins the policies that set
+    ``allow_stored_origins``.
+    """
     if isinstance(source, CORSConfig):
-        return State(source, Policy(source), None)
+        return State(source, Policy(source, stored), None)
     configs = [c for _, c in source.routes if c is not None]
     if source.default is not None:
         configs.append(source.default)
-    policies = {config: Policy(config) for config in configs}
+    policies = {config: Policy(config, stored) for config in configs}
     return State(source, None, Router(source, policies))
+
+
+class _Starting(Router):
+    """Stands in for the router until a background start hook has run once.
+
+    Servers without ASGI lifespan never tell the middleware that they started; the first
+    request that reads this state calls *start* (which must not block) and is then decided by
+    the real state. Only states that carry a start hook pay for it.
+    """
+
+    __slots__ = ("_inner", "_start")
+
+    def __init__(self, inner: State, start: Callable[[], None]) -> None:
+        self._inner = inner
+        self._start = start
+
+    def select(self, scope: Scope) -> Policy | None:
+        self._start()
+        inner = self._inner
+        return inner.policy if inner.router is None else inner.router.select(scope)
 
 
 def _coerce(new: Source | Mapping[str, Any]) -> Source:
@@ -72,13 +97,15 @@ class LivePolicy:
     .. versionadded:: 0.1
     """
 
-    __slots__ = ("_lock", "state")
+    __slots__ = ("_lock", "_start", "_stored", "state")
 
     state: State
     """The compiled state requests read (one attribute: read it once per request)."""
 
     def __init__(self, source: Source | Mapping[str, Any]) -> None:
         self._lock = threading.Lock()
+        self._stored: StoredOrigins | None = None
+        self._start: Callable[[], None] | None = None
         self.state = compile_state(_coerce(source))
 
     @property
@@ -100,9 +127,62 @@ class LivePolicy:
         with self._lock:
             if source == self.state.source:
                 return False
-            # Compiled before the swap: requests never wait for, or see, a half-built policy.
-            self.state = compile_state(source)
+            self._install(source)
             return True
+
+    def _install(self, source: Source) -> None:
+        # Compiled before the swap: requests never wait for, or see, a half-built policy.
+        # Callers hold the lock.
+        state = compile_state(source, self._stored)
+        if self._start is not None:
+            state = State(source, None, _Starting(state, self._start))
+        self.state = state
+
+    def _follow(
+        self,
+        stored: StoredOrigins | None,
+        source: Source | None = None,
+        start: Callable[[], None] | None = None,
+    ) -> None:
+        """Install the origin store's entries (and a policy it distributes, when given).
+
+        *start* is kept (and the state wrapped so that the next request calls it) until a
+        later call omits it. Used by the origin store only.
+        """
+        with self._lock:
+            self._stored = stored
+            self._start = start
+            self._install(self.state.source if source is None else source)
 
     def __repr__(self) -> str:
         return f"LivePolicy({self.current!r})"
+
+
+def resolve(
+    config: CORSConfig | None,
+    routes: RoutePolicies | None,
+    live: LivePolicy | None,
+    kwargs: Mapping[str, Any],
+    name: str = "CORSMiddleware",
+) -> LivePolicy:
+    """The middleware's :class:`LivePolicy` from its arguments (ASGI and WSGI alike): one of
+    ``config``, ``routes``, ``live`` or Starlette's keyword arguments.
+
+    Raises:
+        TypeError: when several are given, or *config* is not a :class:`CORSConfig`.
+        ConfigError: when the configuration is invalid.
+    """
+    chosen = (("config", config), ("routes", routes), ("live", live))
+    given = [field for field, value in chosen if value is not None]
+    if (kwargs and given) or len(given) > 1:
+        raise TypeError(
+            f"{name} takes one of config=CORSConfig(...), routes=RoutePolicies(...),"
+            " live=LivePolicy(...) or Starlette's keyword arguments"
+            f" (got {', '.join(given + sorted(kwargs))})"
+        )
+    if config is not None and not isinstance(config, CORSConfig):
+        raise TypeError(f"config must be a crossorigin.CORSConfig, not {type(config).__name__}")
+    if live is not None:
+        return live
+    source = routes if routes is not None else config
+    return LivePolicy(source if source is not None else CORSConfig(**kwargs))

@@ -26,6 +26,9 @@ Header = tuple[bytes, bytes]
 
 # Reason codes, shared by logs, debug responses and decision records.
 ALLOWED: Final = "allowed"
+ALLOWED_BY_STORE: Final = "allowed_by_store"
+"""Allowed because the origin store holds the origin (decision records only: the middleware
+itself compares with :data:`ALLOWED`)."""
 NO_ORIGIN: Final = "no_origin"
 ORIGIN_NOT_ALLOWED: Final = "origin_not_allowed"
 ORIGIN_INVALID: Final = "origin_invalid"
@@ -50,6 +53,31 @@ def why_denied(origin: bytes, count: int) -> str:
     if origin == b"null":
         return ORIGIN_NULL
     return ORIGIN_INVALID if parse_origin(origin) is None else ORIGIN_NOT_ALLOWED
+
+
+BROWSER_DEFAULT_MAX_AGE = 5
+"""Seconds browsers cache a preflight answered without ``Access-Control-Max-Age``
+(https://fetch.spec.whatwg.org/#http-access-control-max-age)."""
+
+
+class StoredOrigins:
+    """The origin store's entries of one snapshot, compiled once and shared by every policy
+    that sets ``allow_stored_origins``. Immutable."""
+
+    __slots__ = ("matcher", "max_age", "version")
+
+    def __init__(self, matcher: OriginMatcher, max_age: int, version: int) -> None:
+        self.matcher = matcher
+        #: Cap on ``Access-Control-Max-Age`` for policies that take stored origins.
+        self.max_age = max_age
+        self.version = version
+
+
+def capped_max_age(max_age: int | None, cap: int) -> int | None:
+    """``max_age`` limited to *cap*; ``None`` (the browsers' 5 s) stays only if within it."""
+    if max_age is None:
+        return None if cap >= BROWSER_DEFAULT_MAX_AGE else cap
+    return min(max_age, cap)
 
 
 class Protection:
@@ -113,10 +141,11 @@ class Policy:
         "protection",
         "public",
         "public_headers",
+        "static_matcher",
         "vary",
     )  # fmt: skip
 
-    def __init__(self, config: CORSConfig) -> None:
+    def __init__(self, config: CORSConfig, stored: StoredOrigins | None = None) -> None:
         self.config = config
         regex = config.allow_origin_regex
         self.public = "*" in config.allow_origins
@@ -124,6 +153,13 @@ class Policy:
             (parse_pattern(o) for o in config.allow_origins if o != "*"),
             regex if isinstance(regex, re.Pattern) else None,
         )
+        #: The config's own rules when stored origins are joined to them, else ``None``.
+        self.static_matcher: OriginMatcher | None = None
+        max_age = config.max_age
+        if stored is not None and config.allow_stored_origins:
+            self.static_matcher = self.matcher
+            self.matcher = self.matcher.union(stored.matcher)
+            max_age = capped_max_age(max_age, stored.max_age)
         self.predicate: OriginPredicate | None = config.allow_origin_predicate
         #: Write/WebSocket protection (issue 5), ``None`` when both are off.
         self.protection = compile_protection(config)
@@ -162,7 +198,7 @@ class Policy:
         )
         self._acac: tuple[Header, ...] = ((h.ACAC, _TRUE),) if credentials else ()
         self._max_age: tuple[Header, ...] = (
-            () if config.max_age is None else ((h.ACMA, str(config.max_age).encode("ascii")),)
+            () if max_age is None else ((h.ACMA, str(max_age).encode("ascii")),)
         )
         self._preflight_tail = self._acac + self._max_age
         vary = _PREFLIGHT_VARY
@@ -176,6 +212,13 @@ class Policy:
         self.allows_statically: Callable[[bytes], bool] = (
             self._public_allows if self.public else self.matcher.matches
         )
+
+    def allowed_reason(self, origin: bytes) -> str:
+        """The reason code of an allowed *origin*: whether the origin store allowed it."""
+        static = self.static_matcher
+        if static is None or self.public or static.matches(origin):
+            return ALLOWED
+        return ALLOWED_BY_STORE
 
     def _public_allows(self, origin: bytes) -> bool:
         return origin == b"null" or parse_origin(origin) is not None
