@@ -1,4 +1,4 @@
-"""Copy bench/results/latest.md and e2e.md into docs/performance.md (between the markers)."""
+"""Copy bench/results/latest.md, e2e.md and soak.md into docs/performance.md (between markers)."""
 
 from __future__ import annotations
 
@@ -17,9 +17,15 @@ def _body(path: Path) -> str:
 def main() -> None:
     doc = ROOT / "docs" / "performance.md"
     text = doc.read_text()
-    for name, source in (("micro", "latest.md"), ("e2e", "e2e.md")):
-        title = "Microbenchmark" if name == "micro" else "End to end"
-        body = _body(ROOT / "bench" / "results" / source)
+    titles = {"micro": "Microbenchmark", "e2e": "End to end", "soak": "Soak"}
+    for name, source in (("micro", "latest.md"), ("e2e", "e2e.md"), ("soak", "soak.md")):
+        title = titles[name]
+        path = ROOT / "bench" / "results" / source
+        if not path.exists():
+            continue
+        body = _body(path)
+        if name == "soak":  # the chart sits next to soak.md; the page links it from docs/
+            body = body.replace("](soak.png)", "](../bench/results/soak.png)")
         block = f"<!-- {name} -->\n### {title}\n\n{body}\n<!-- /{name} -->"
         pattern = re.compile(rf"<!-- {name} -->.*?(<!-- /{name} -->|(?=\n\n<!--|\n\n## ))", re.S)
         text = pattern.sub(lambda _m, b=block: b, text, count=1)

@@ -89,8 +89,12 @@ class Session:
         """Await ``(js)(arg)`` in the current page (e.g. click a button, await its result)."""
         return json.loads(self._eval(_expression(js, arg)))
 
-    def wait_console(self, pattern: str, timeout: float = 3.0) -> str | None:
-        """The first console message matching *pattern*, waiting for late ones."""
+    def wait_console(self, pattern: str, timeout: float = 15.0) -> str | None:
+        """The first console message matching *pattern*, waiting for late ones.
+
+        The wait is long because a loaded machine delays the engine's console events by
+        seconds; a message that is there returns at once, so only a real failure waits it out.
+        """
         deadline = time.monotonic() + timeout
         while True:
             for message in list(self.console):

@@ -285,12 +285,6 @@ MAX_AGE_ROWS = [
 ]
 FETCHES = 5
 
-# How many of FETCHES identical PUTs from one page are preflighted when the answer may be
-# cached. Chromium and WebKit preflight once. Firefox 153 (observed, deterministic here)
-# preflights the first three requests to a URL and serves the later ones from its preflight
-# cache, so what it proves is the same: the last requests go without a preflight.
-CACHED_PREFLIGHTS = {"chromium": 1, "firefox": 3, "webkit": 1}
-
 
 @pytest.mark.parametrize(("max_age", "header"), MAX_AGE_ROWS)
 def test_preflight_cache(
@@ -302,7 +296,15 @@ def test_preflight_cache(
     header: str,
     verdict: Any,
 ) -> None:
-    """Identical PUTs: the preflight is cached under max_age 600, never under max_age 0."""
+    """Identical PUTs: the preflight is cached under max_age 600, never under max_age 0.
+
+    Only what the server's answer guarantees is asserted, not how many requests an engine
+    sends before its preflight cache is filled (Firefox preflights the first two or three of
+    these sequential requests, depending on a race inside the engine): under ``max_age`` 600
+    there are fewer preflights than requests and the first request is preflighted; under
+    ``max_age`` 0 every request is preflighted, right before it. Every preflight gets exactly
+    the same headers.
+    """
     api.configure(
         {"allow_origins": [topology.allowed], "allow_methods": ["PUT"], "max_age": max_age}
     )
@@ -310,17 +312,30 @@ def test_preflight_cache(
     with engine.session() as session:
         results = fetch(session, topology.allowed, url, method="PUT", times=FETCHES)
     assert [allowed(r) for r in results] == [True] * FETCHES
-    sent, actuals = split(api.seen(token))
-    note = f"{len(sent)} preflight{'s' if len(sent) > 1 else ''}"
+    seen = api.seen(token)
+    sent, actuals = split(seen)
+    # The note states the property, not the count: the count is the engine's race.
+    note = f"fewer than {FETCHES} preflights" if max_age else f"{FETCHES} preflights"
     verdict(f"max_age {max_age}: {FETCHES} identical PUTs", engine.name, True, note)
     assert len(actuals) == FETCHES
-    assert len(sent) == (CACHED_PREFLIGHTS[engine.name] if max_age else FETCHES)
+    assert seen[0].is_preflight
+    if max_age:
+        assert 1 <= len(sent) < FETCHES
+    else:
+        assert [e.is_preflight for e in seen] == [True, False] * FETCHES
     for preflight in sent:
+        assert preflight.status == 204  # preflight_status defaults to 204
         assert cors_headers(preflight.response) == {
             "access-control-allow-origin": topology.allowed,
             "access-control-allow-methods": "PUT",
             "access-control-max-age": header,
             "vary": PREFLIGHT_VARY,
+        }
+    for actual in actuals:
+        assert actual.method == "PUT"
+        assert cors_headers(actual.response) == {
+            "access-control-allow-origin": topology.allowed,
+            "vary": "Origin",
         }
 
 

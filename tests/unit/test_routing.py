@@ -183,3 +183,27 @@ def test_shared_static_part_is_not_unreachable() -> None:
     table = RoutePolicies([("/api/*", OPEN), ("/api{version}/items", None)], default=API)
     assert table.index_for("/apiv2/items") == 1
     assert table.index_for("/api/items") == 0
+
+
+@pytest.mark.parametrize(
+    ("routes", "path", "index"),
+    [
+        pytest.param([("/api{v}/*", OPEN), ("/api", None)], "/api", 1, id="parametrised prefix: its literal part alone"),
+        pytest.param([("/api{v}/*", OPEN), ("/api/x", None)], "/api/x", 1, id="parametrised prefix: below its literal part"),
+        pytest.param([("/api{v}/*", OPEN), ("/api/{x}", None)], "/api/1", 1, id="parametrised prefix: template below its literal part"),
+        pytest.param([("/api/*", OPEN), ("/api{v}/*", None)], "/apiv2/x", 1, id="parametrised prefix after the plain one"),
+        pytest.param([("/api/*", OPEN), ("/api{v}/*", None)], "/api/x", 0, id="plain prefix still first for its own paths"),
+    ],
+)
+def test_parametrised_prefix_is_not_its_literal_part(
+    routes: list[tuple[str, CORSConfig | None]], path: str, index: int
+) -> None:
+    """A prefix with a parameter covers neither its literal part nor what lies below it
+    ('/api{v}/*' never matches '/api' or '/api/x'), so a later entry there is reachable."""
+    assert RoutePolicies(routes).index_for(path) == index
+
+
+def test_parametrised_prefix_still_covers_what_it_matches() -> None:
+    """An exact path that a parametrised prefix does match is still refused as unreachable."""
+    with pytest.raises(ConfigError, match="'/apiv2': is unreachable"):
+        RoutePolicies([("/api{v}/*", OPEN), ("/apiv2", None)])

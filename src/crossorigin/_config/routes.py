@@ -87,16 +87,25 @@ def _covers(earlier: _Entry, later: _Entry) -> bool:
     """Whether every path *later* matches is matched by *earlier* (so *later* is unreachable)."""
     if earlier.regex == later.regex:
         return True
-    if earlier.kind == "prefix":
+    if later.kind == "exact" and _anchored(earlier.regex).match(later.static) is not None:
+        # An exact path runs for itself and, as Starlette's '$' allows, itself plus a final
+        # newline: whatever matches the first matches the second, so one match decides.
+        return True
+    if earlier.kind == "prefix" and _plain(earlier):
         base = earlier.static
         if later.static.startswith(base + "/"):
             return True
         # '/api{version}/items' shares the static part '/api' but reaches '/apiv2/items',
-        # which '/api/*' does not cover; only a plain '/api' or '/api/*' is covered.
-        return later.static == base and later.kind in ("exact", "prefix")
-    if later.kind == "exact":
-        return _anchored(earlier.regex).match(later.static) is not None
+        # which '/api/*' does not cover; only a plain '/api/*' is covered.
+        return later.kind == "prefix" and _plain(later) and later.static == base
+    # Anything else, a prefix with a parameter ('/v{n}/*') included, is not known to be
+    # covered: its literal part is not its base ('/v{n}/*' never matches '/v' nor '/v/x').
     return False
+
+
+def _plain(entry: _Entry) -> bool:
+    """Whether a prefix entry has no parameter: its literal part is all of its base."""
+    return entry.static == entry.pattern[:-2]
 
 
 def _anchored(alternatives: str) -> re.Pattern[str]:

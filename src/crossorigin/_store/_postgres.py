@@ -155,9 +155,20 @@ class PostgresBackend(Backend):
     async def write(self, changes: Sequence[Write], *, create: bool = True) -> tuple[int, int]:
         async def work(conn: AsyncConnection[Any]) -> tuple[int, int]:
             affected = 0
-            for change in changes:
-                cursor = await conn.execute(*_statement(change))
-                affected += max(cursor.rowcount, 0)
+            puts: list[tuple[Any, ...]] = []
+            for change in [*changes, None]:
+                if change is not None and change.op == "put":
+                    puts.append(_statement(change)[1])
+                    continue
+                if puts:
+                    # One pipelined batch: an import of 100,000 entries is one round trip
+                    # per batch, not per row.
+                    async with conn.cursor() as cursor:
+                        await cursor.executemany(_PUT, puts)
+                    affected, puts = affected + len(puts), []
+                if change is not None:
+                    cursor = await conn.execute(*_statement(change))
+                    affected += max(cursor.rowcount, 0)
             cursor = await conn.execute(
                 "update crossorigin_state set version = version + 1 where id = 1 returning version"
             )
@@ -195,17 +206,21 @@ class PostgresBackend(Backend):
             await conn.close()
 
 
+_PUT = (
+    f"insert into crossorigin_origins ({_COLUMNS}) values (%s, %s, %s, %s, %s, %s, %s)"
+    " on conflict (origin) do update set tenant = excluded.tenant, note = excluded.note,"
+    " expires = excluded.expires, added = excluded.added, insecure = excluded.insecure,"
+    " public_suffix = excluded.public_suffix"
+)
+
+
 def _statement(change: Write) -> tuple[str, tuple[Any, ...]]:
     if change.op == "put" and change.entry is not None:
         e = change.entry
-        return (
-            f"insert into crossorigin_origins ({_COLUMNS}) values (%s, %s, %s, %s, %s, %s, %s)"
-            " on conflict (origin) do update set tenant = excluded.tenant,"
-            " note = excluded.note, expires = excluded.expires, added = excluded.added,"
-            " insecure = excluded.insecure, public_suffix = excluded.public_suffix",
-            (e.origin, e.tenant, e.note, to_epoch(e.expires), to_epoch(e.added),
-             int(e.dangerously_allow_insecure_origins),
-             int(e.dangerously_allow_public_suffix_wildcards)),
+        return _PUT, (
+            e.origin, e.tenant, e.note, to_epoch(e.expires), to_epoch(e.added),
+            int(e.dangerously_allow_insecure_origins),
+            int(e.dangerously_allow_public_suffix_wildcards),
         )  # fmt: skip
     if change.op == "delete":
         return "delete from crossorigin_origins where origin = %s", (change.key,)
