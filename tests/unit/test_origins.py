@@ -222,6 +222,10 @@ def test_parse_pattern_accepts(text: str, expected: OriginPattern) -> None:
         ),
         pytest.param("https://a.example:0", "invalid", PORT_RANGE, "", id="port 0"),
         pytest.param("https://a.example:65536", "invalid", PORT_RANGE, "", id="port 65536"),
+        pytest.param(
+            "https://a.example:²", "invalid", CASE, "", id="superscript-two port (not ValueError)"
+        ),
+        pytest.param(":²", "invalid", "an origin starts with a scheme", "", id="only a '²' port"),
         pytest.param("https://a.example:08080", "invalid", PORT_RANGE, "", id="port leading zero"),
         pytest.param(
             "http://[0:0:0:0:0:0:0:1]",

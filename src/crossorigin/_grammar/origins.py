@@ -118,9 +118,16 @@ def _ipv6(text: str) -> str:
     return f"{head}::{tail}"
 
 
+def _ascii_digits(text: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also accepts '²' (``int`` refuses it) and '٣'."""
+    return text.isascii() and text.isdigit()
+
+
 def _is_ipv4(host: str) -> bool:
     parts = host.split(".")
-    return len(parts) == 4 and all(p.isdigit() and str(int(p)) == p and int(p) < 256 for p in parts)
+    return len(parts) == 4 and all(
+        _ascii_digits(p) and str(int(p)) == p and int(p) < 256 for p in parts
+    )
 
 
 def _check_host(host: str) -> str | None:
@@ -189,7 +196,7 @@ def _suggest(text: str) -> str:
             host = f"[{_ipv6(host[1:-1])}]"
     elif _NUMERIC_LABEL.fullmatch(host.rsplit(".", 1)[-1]):
         host = _url_ipv4(host) or host
-    if port and port != "*" and port.isdigit() and DEFAULT_PORTS.get(scheme) == int(port):
+    if port and port != "*" and _ascii_digits(port) and DEFAULT_PORTS.get(scheme) == int(port):
         port = ""
     return f"{scheme}://{host}" + (f":{port}" if port else "")
 
@@ -295,7 +302,7 @@ def _explain_invalid(
     host, _, port = (
         rest.rpartition(":") if ":" in rest and not rest.endswith("]") else (rest, "", "")
     )
-    if port and port.isdigit():
+    if port and _ascii_digits(port):
         number = int(port)
         if DEFAULT_PORTS.get(scheme) == number:
             raise PatternError(
