@@ -546,7 +546,9 @@ SCENARIOS: list[Scenario] = [
         method="DELETE",
         credentials=True,
         preflight=preflight_ok(
-            access_control_allow_origin=ECHO, access_control_allow_credentials="true"
+            access_control_allow_origin=ECHO,
+            access_control_allow_credentials="true",
+            access_control_allow_methods="PUT",
         ),
         browser_allows=False,
     ),

@@ -16,10 +16,10 @@ import pytest
 import crossorigin
 
 SRC = Path(crossorigin.__file__).resolve().parent.parent
-HEAVY = ("starlette", "fastapi", "publicsuffixlist", "httpx", "uvicorn", "sqlite3")
+HEAVY = ("starlette", "fastapi", "publicsuffixlist", "httpx", "uvicorn", "sqlite3", "redis", "psycopg")
 
 
-LAZY = {"check", "Report", "Verdict", "OriginStore", "StoreEntry", "StoreStatus"}
+LAZY = {"check", "Report", "Verdict", "OriginStore", "StoreEntry", "StoreStatus", "StoreUnavailable"}
 """Exported through the module ``__getattr__`` (they need the [cli] extra's httpx)."""
 
 

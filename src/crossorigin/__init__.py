@@ -23,6 +23,7 @@ from crossorigin._types import OriginPredicate
 if _TYPE_CHECKING:
     from crossorigin._browser.fetch_types import Verdict
     from crossorigin._cli.check import Report, check
+    from crossorigin._store._backend import StoreUnavailable
     from crossorigin._store._entries import StoreEntry
     from crossorigin._store._store import OriginStore, StoreStatus
 
@@ -43,6 +44,7 @@ __all__ = [
     "RoutePolicies",
     "StoreEntry",
     "StoreStatus",
+    "StoreUnavailable",
     "Verdict",
     "check",
     "install",
@@ -57,7 +59,7 @@ del _public
 install.__module__ = "crossorigin"
 
 
-_STORE = frozenset({"OriginStore", "StoreEntry", "StoreStatus"})
+_STORE = frozenset({"OriginStore", "StoreEntry", "StoreStatus", "StoreUnavailable"})
 
 
 def __getattr__(name: str) -> _Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from typing import Any
 
@@ -60,6 +61,20 @@ HTTP_ROWS = [
         + [("access-control-request-headers", "x-a")] * 17,
         [d("preflight", False, "acrh_too_large", APP, "PUT")],
         id="preflight with too many ACRH lines",
+    ),
+    pytest.param(
+        CORS, "OPTIONS", [("access-control-request-headers", "x" * 5000)], [],
+        id="acrh budget only for preflights: no Origin, no decision",
+    ),
+    pytest.param(
+        CORS, "OPTIONS", [("origin", APP), ("access-control-request-headers", "x" * 5000)],
+        [d("actual", True, "allowed", APP, "OPTIONS")],
+        id="acrh budget only for preflights: Origin without ACRM is an actual request",
+    ),
+    pytest.param(
+        CORS, "OPTIONS", preflight(APP, "P" * 65),
+        [d("preflight", False, "method_invalid", APP, "")],
+        id="acrm over its bound is not recorded verbatim",
     ),
     pytest.param(
         CORS, "GET", [("origin", APP)], [d("actual", True, "allowed", APP, "GET")],
@@ -217,6 +232,56 @@ def test_wrong_types_are_refused(kwargs: dict[str, Any], message: str) -> None:
     """A hook that is not callable or a shadow that is not a CORSConfig fails at construction."""
     with pytest.raises(TypeError, match=f"^{message}$"):
         CORSMiddleware(Effects(), config=CORSConfig(**CORS), **kwargs)
+
+
+class AsyncCallable:
+    async def __call__(self, decision: Decision) -> None:
+        return None
+
+
+async def async_hook(decision: Decision) -> None:
+    return None
+
+
+@pytest.mark.parametrize(
+    "hook",
+    [
+        pytest.param(async_hook, id="async def"),
+        pytest.param(functools.partial(async_hook), id="partial of an async def"),
+        pytest.param(AsyncCallable(), id="object with an async __call__"),
+    ],
+)
+def test_async_decision_hook_refused(hook: Any) -> None:
+    """An async on_decision would never be awaited: refused at construction, clearly."""
+    with pytest.raises(TypeError) as caught:
+        CORSMiddleware(Effects(), config=CORSConfig(**CORS), on_decision=hook)
+    assert str(caught.value) == (
+        "on_decision must be a plain function, not an async one (it is called inline and never"
+        " awaited); hand the decision to your async code yourself, e.g."
+        " queue.put_nowait(decision)"
+    )
+
+
+@pytest.mark.anyio
+async def test_async_decision_hook_in_disguise_is_closed_and_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A plain function returning a coroutine passes construction; at run time the coroutine
+    is closed (no "never awaited" warning) and the mistake is logged, the request unaffected."""
+    created: list[Any] = []
+
+    def disguised(decision: Decision) -> Any:
+        coroutine = async_hook(decision)
+        created.append(coroutine)
+        return coroutine
+
+    app = CORSMiddleware(Effects(), config=CORSConfig(**CORS), on_decision=disguised)
+    with caplog.at_level(logging.ERROR, logger="crossorigin"):
+        response = await http(app, "GET", "/t", [("origin", APP)])
+    assert response.header_dict()["access-control-allow-origin"] == APP
+    assert [c.cr_frame for c in created] == [None]  # closed
+    messages = [r.getMessage() for r in caplog.records if r.name == "crossorigin"]
+    assert messages == ["crossorigin: on_decision returned an awaitable; it was not awaited"]
 
 
 def observed_app(config: dict[str, Any], **options: Any) -> Starlette:

@@ -361,25 +361,84 @@ ROWS = [
         True,
         id="two origin lines, options without ACRM",
     ),
-    # Deliberate: an OPTIONS request whose ACRH lines exceed the budget is refused at the
-    # first line over it, before the rest of the header list is read, even if it turns out
-    # to carry no Origin or ACRM. Classifying it would mean scanning 1,000 hostile lines;
-    # no client sends ACRH on anything but a preflight (README, "What goes on the wire").
+    # The ACRH budget applies only once the request is known to be a preflight (OPTIONS with
+    # Origin and ACRM): any other OPTIONS request goes to the app, whatever its ACRH.
     pytest.param(
         EXACT,
         "OPTIONS",
         [acrh(b"x-foo")] * 1000,
-        DENIED_PREFLIGHT,
-        False,
-        id="1000 ACRH lines, options without origin or ACRM",
+        (200, {"vary": "Origin"}, b"ok"),
+        True,
+        id="acrh budget only for preflights: 1000 lines, no origin or ACRM",
+    ),
+    pytest.param(
+        EXACT,
+        "OPTIONS",
+        [acrh(b"x" * 5000)],
+        (200, {"vary": "Origin"}, b"ok"),
+        True,
+        id="acrh budget only for preflights: 5000 bytes, no origin or ACRM",
     ),
     pytest.param(
         EXACT,
         "OPTIONS",
         [(b"origin", ALLOWED), acrh(b"," * MIB)],
+        ALLOWED_ACTUAL,
+        True,
+        id="acrh budget only for preflights: 1 MiB, origin without ACRM",
+    ),
+    pytest.param(
+        EXACT,
+        "OPTIONS",
+        [acrh(b"x-foo")] * 1000 + [(b"access-control-request-method", b"PUT")],
+        (200, {"vary": "Origin"}, b"ok"),
+        True,
+        id="acrh budget only for preflights: 1000 lines, ACRM without origin",
+    ),
+    pytest.param(
+        EXACT,
+        "OPTIONS",
+        [acrh(b"x-foo")] * 1000 + preflight(),
         DENIED_PREFLIGHT,
         False,
-        id="1 MiB ACRH, options without ACRM",
+        id="acrh budget: Origin and ACRM after 1000 ACRH lines",
+    ),
+    pytest.param(
+        PUBLIC,
+        "OPTIONS",
+        [acrh(b"," * MIB)],
+        (200, {"access-control-allow-origin": "*"}, b"ok"),
+        True,
+        id="acrh budget only for preflights: 1 MiB, public config",
+    ),
+    # ACRM is bounded too: a long value is refused unread, never echoed.
+    *(
+        pytest.param(
+            {**EXACT, "allow_methods": ["*"], "allow_credentials": True},
+            "OPTIONS",
+            preflight(ALLOWED, value),
+            DENIED_PREFLIGHT,
+            False,
+            id=f"acrm bounded: {label}",
+        )
+        for label, value in [("1 MiB", b"P" * MIB), ("65 bytes", b"P" * 65)]
+    ),
+    pytest.param(
+        {**EXACT, "allow_methods": ["*"], "allow_credentials": True},
+        "OPTIONS",
+        preflight(ALLOWED, b"P" * 64),
+        (
+            204,
+            {
+                "access-control-allow-origin": "https://a.example",
+                "access-control-allow-credentials": "true",
+                "access-control-allow-methods": "P" * 64,
+                "vary": PREFLIGHT_VARY,
+            },
+            b"",
+        ),
+        False,
+        id="acrm bounded: 64 bytes still served",
     ),
     # baseline: the same middleware still serves an ordinary request
     pytest.param(

@@ -295,8 +295,8 @@ DIFFERENCES: tuple[Difference, ...] = (
         "owns-cors-headers",
         "`Access-Control-*` headers set by the app survive on responses the middleware does not "
         "decorate (e.g. for a denied origin).",
-        "The middleware owns the `Access-Control-*` response headers: the response carries "
-        "exactly the ones the policy computed, once each.",
+        "The middleware owns the `Access-Control-*` response headers, whatever case the app "
+        "spells them in: the response carries exactly the ones the policy computed, once each.",
         "One source of truth; a stray `Access-Control-Allow-Origin` from a handler cannot widen "
         "the policy (behaviour.md B29).",
         ("test_difference_owns_cors_headers",),
@@ -313,6 +313,16 @@ DIFFERENCES: tuple[Difference, ...] = (
         ("test_difference_config_validation",),
     ),
     Difference(
+        "empty-allow-origins",
+        "`CORSMiddleware(app)` with no `allow_origins` (the default `()`) and no regex is "
+        "accepted; it allows no origin and only adds `Vary: Origin`.",
+        "`ConfigError` (`missing allow_origins`) unless `allow_origin_regex`, "
+        "`allow_origin_predicate` or `allow_stored_origins` names where origins come from.",
+        "A CORS middleware that can allow nothing is a mistake, usually an unset environment "
+        "variable; say so at start-up (behaviour.md B53).",
+        ("test_difference_empty_allow_origins",),
+    ),
+    Difference(
         "insecure-origins-with-credentials",
         "`http://` origins are accepted with `allow_credentials=True`.",
         "`ConfigError` unless `dangerously_allow_insecure_origins=True` (`http://localhost`, "
@@ -320,6 +330,31 @@ DIFFERENCES: tuple[Difference, ...] = (
         "A network attacker can impersonate a plain-http origin and read credentialed responses "
         "(behaviour.md B47).",
         ("test_difference_insecure_origin_with_credentials",),
+    ),
+    Difference(
+        "regex-with-credentials",
+        "`allow_origin_regex` skips every credentials rule: with `allow_credentials=True`, "
+        "`https://.*`, `https://app.example.com` (unescaped dots), `https://.*example\\.com`, "
+        "`http://…` or `https://[a-z0-9-]+\\.github\\.io` are accepted and reflect the "
+        "attacker's origin with `Access-Control-Allow-Credentials: true`.",
+        "With credentials, the regex is tested at construction against canary origins (random "
+        "hosts under `.invalid`, `http://` variants, look-alike and public-suffix neighbours); a "
+        "match is a `ConfigError` with the reason, fix and `dangerously_…` option of the "
+        "equivalent `allow_origins` entry; unescaped dots get a did-you-mean.",
+        "A regex must not be a way around the rules `allow_origins` enforces (docs/config.md).",
+        (
+            "test_starlette_cors_allow_origin_regex",
+            "test_difference_regex_with_credentials",
+        ),
+    ),
+    Difference(
+        "backtracking-regex",
+        "Any `allow_origin_regex` is accepted; `https://([a-z0-9]+-?)+\\.example\\.com` takes "
+        "minutes on a 40-byte origin and blocks the event loop.",
+        "`ConfigError` for nested (or three chained) unbounded repetitions that can backtrack "
+        "catastrophically, unless `dangerously_allow_backtracking_regex=True`.",
+        "One request must not be able to stall the server (docs/config.md).",
+        ("test_difference_backtracking_regex",),
     ),
     Difference(
         "max-age-optional",
@@ -769,10 +804,26 @@ def test_starlette_cors_allow_all_methods(method: str) -> None:
 
 
 def test_starlette_cors_allow_origin_regex() -> None:
-    """``allow_origin_regex`` with credentials: matches are echoed, others get nothing."""
+    """``allow_origin_regex`` with credentials: a regex matching any origin is refused; with the
+    trusted origins spelled out, matches are echoed and others get nothing."""
+    # DIFFERENCE: regex-with-credentials
+    with pytest.raises(ConfigError) as caught:
+        CORSMiddleware(
+            Starlette(),
+            allow_headers=["X-Example", "Content-Type"],
+            allow_origin_regex="https://.*",
+            allow_credentials=True,
+        )
+    [problem] = caught.value.problems
+    assert (problem.field, problem.value, problem.reason) == (
+        "allow_origin_regex",
+        "https://.*",
+        "incompatible",
+    )
+
     app = cors_app(
         allow_headers=["X-Example", "Content-Type"],
-        allow_origin_regex="https://.*",
+        allow_origin_regex=r"https://(example\.org|another\.com)",
         allow_credentials=True,
     )
     credentialed = {
@@ -1066,7 +1117,7 @@ def test_difference_no_leak_to_denied_origins() -> None:
 )
 def test_difference_malformed_origin_denied(origin: str | list[str]) -> None:
     """An Origin that is not one serialized origin is denied even if the regex matches it."""
-    app = cors_app(allow_origin_regex="https://.*", allow_credentials=True)
+    app = cors_app(allow_origin_regex="https://.*")
     lines = [origin] if isinstance(origin, str) else origin
     response = request(app, "GET", [("Origin", line) for line in lines])
     assert_homepage(response)
@@ -1160,6 +1211,35 @@ def test_difference_owns_cors_headers() -> None:
 
 
 @pytest.mark.parametrize(
+    ("regex", "reason"),
+    [
+        pytest.param(".*", "incompatible", id="any origin"),
+        pytest.param("https://app.example.org", "prohibited", id="unescaped dots"),
+        pytest.param(r"https://.*example\.org", "prohibited", id="look-alike domains"),
+        pytest.param(r"http://app\.example\.org", "prohibited", id="plain http"),
+        pytest.param(r"https://[a-z0-9-]+\.github\.io", "prohibited", id="public suffix"),
+    ],
+)
+def test_difference_regex_with_credentials(regex: str, reason: str) -> None:
+    """Regexes Starlette accepts with credentials are refused as the equivalent entries are."""
+    with pytest.raises(ConfigError) as caught:
+        CORSMiddleware(Starlette(), allow_origin_regex=regex, allow_credentials=True)
+    [problem] = caught.value.problems
+    assert (problem.field, problem.value, problem.reason) == ("allow_origin_regex", regex, reason)
+    CORSMiddleware(Starlette(), allow_origin_regex=regex)  # without credentials: as Starlette
+
+
+def test_difference_backtracking_regex() -> None:
+    """A regex that backtracks catastrophically is refused unless explicitly allowed."""
+    regex = r"https://([a-z0-9]+-?)+\.example\.org"
+    with pytest.raises(ConfigError) as caught:
+        CORSMiddleware(Starlette(), allow_origin_regex=regex)
+    [problem] = caught.value.problems
+    assert (problem.field, problem.reason) == ("allow_origin_regex", "prohibited")
+    CORSMiddleware(Starlette(), allow_origin_regex=regex, dangerously_allow_backtracking_regex=True)
+
+
+@pytest.mark.parametrize(
     ("kwargs", "field", "reason"),
     [
         pytest.param(
@@ -1187,6 +1267,15 @@ def test_difference_config_validation(kwargs: dict[str, Any], field: str, reason
     [problem] = caught.value.problems
     assert problem.reason == reason
     assert problem.message.startswith(f"crossorigin: {reason} {field}")
+
+
+def test_difference_empty_allow_origins() -> None:
+    """Nothing to allow is refused at construction; another source of origins is fine."""
+    with pytest.raises(ConfigError) as caught:
+        CORSMiddleware(Starlette())
+    [problem] = caught.value.problems
+    assert (problem.field, problem.reason) == ("allow_origins", "missing")
+    CORSMiddleware(Starlette(), allow_origin_regex=r"https://app\.example\.com")
 
 
 def test_difference_insecure_origin_with_credentials() -> None:

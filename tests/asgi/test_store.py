@@ -584,3 +584,42 @@ async def test_a_push_channel_wakes_the_watcher_and_a_broken_one_reloads(url: st
     await until(lambda: store.status().size == 0)
     await until(lambda: backend.opened == 2)
     await life.shutdown()
+
+
+async def test_a_shadow_taking_stored_origins_sees_them(url: str) -> None:
+    """Trying the store out: the shadow takes stored origins, the active policy does not."""
+    await prepared(url, TENANT)
+    active = CORSConfig(allow_origins=[STATIC], allow_credentials=True)
+    async with serving(url, active, shadow=CREDENTIALED) as (store, client, decisions):
+        await client.get("/", headers={"origin": STATIC})
+        await client.get("/", headers={"origin": TENANT})
+        await OriginStore.open(url).remove(TENANT)
+        await until(lambda: store.status().size == 0)
+        await client.get("/", headers={"origin": TENANT})
+    assert [(d.allowed, d.reason, d.origin, d.shadow) for d in decisions] == [
+        (True, "allowed", STATIC, False),
+        (False, "origin_not_allowed", TENANT, False),
+        (True, "allowed", TENANT, True),  # the shadow would have allowed it, from the store
+        (False, "origin_not_allowed", TENANT, False),  # removed: both agree, no shadow record
+    ]
+
+
+async def test_a_flood_of_bad_rows_is_logged_in_bounded_lines(
+    url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    await prepared(url, TENANT)
+    with contextlib.closing(sqlite3.connect(tmp_path / "origins.db", isolation_level=None)) as conn:
+        conn.executemany(
+            "INSERT INTO crossorigin_origins (origin, added) VALUES (?, 0)",
+            [(f"https://bad{i}.example/{'x' * 70000}",) for i in range(500)],
+        )
+    async with serving(url, CREDENTIALED) as (store, client, _d):
+        assert store.status().rejected == 500
+        assert store.status().size == 1
+        assert (await client.get("/", headers={"origin": TENANT})).headers[
+            "access-control-allow-origin"
+        ] == TENANT
+    lines = [r.getMessage() for r in caplog.records if r.name == "crossorigin.store"]
+    assert len(lines) == 21
+    assert all(len(line) < 1000 for line in lines)
+    assert lines[-1].endswith("480 more rows skipped (status().rejected counts them)")

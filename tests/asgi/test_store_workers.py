@@ -34,6 +34,12 @@ def test_every_worker_follows_the_store(tmp_path: Path) -> None:
         assert removed.returncode == 0
         until_every_worker(base, TENANT, False, pids)
 
+        # Expiry needs no write: every worker stops allowing it on its own.
+        preview = "https://pr-42.preview.example"
+        assert cli("origins", "add", preview, "--ttl", "8", "--store", url).returncode == 0
+        until_every_worker(base, preview, True, pids)
+        until_every_worker(base, preview, False, pids)
+
         policy = tmp_path / "policy.json"
         policy.write_text(
             json.dumps({"routes": [["/admin/*", {"allow_origins": ["https://ops.example"]}],

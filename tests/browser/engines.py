@@ -102,7 +102,10 @@ class Session:
                     return message
             if time.monotonic() > deadline:
                 return None
-            time.sleep(0.05)
+            self._pause(0.05)
+
+    def _pause(self, seconds: float) -> None:
+        time.sleep(seconds)
 
     def _navigate(self, url: str) -> None:
         raise NotImplementedError
@@ -143,6 +146,11 @@ class _ChromiumSession(Session):
         super().__init__()
         self.page = page
         page.on("console", lambda message: self.console.append(message.text))
+
+    def _pause(self, seconds: float) -> None:
+        # Playwright's sync API delivers events only while one of its calls runs: a plain
+        # sleep would never see a console message that arrives after evaluate() returned.
+        self.page.wait_for_timeout(seconds * 1000)
 
     def _navigate(self, url: str) -> None:
         self.page.goto(url)

@@ -179,3 +179,43 @@ async def test_unreachable_server_fails_fast(scheme: str) -> None:
 def test_urls_are_redacted(url: str, shown: str) -> None:
     assert redact(url) == shown
     assert open_backend(url).url == shown
+
+
+def test_tls_urls_reach_the_clients() -> None:
+    """``rediss://`` makes redis-py use TLS; PostgreSQL options such as ``sslmode`` stay in the
+    connection string libpq receives (nothing is connected here)."""
+    from redis.asyncio.connection import SSLConnection
+
+    from crossorigin._store._postgres import PostgresBackend
+    from crossorigin._store._redis import RedisBackend
+
+    tls = RedisBackend("rediss://:pw@cache.internal:6380/0?key_prefix=app:")
+    assert tls.prefix == "app:"
+    assert tls.client.connection_pool.connection_class is SSLConnection
+    plain = RedisBackend("redis://cache.internal:6379/0")
+    assert plain.client.connection_pool.connection_class is not SSLConnection
+    pg = PostgresBackend("postgresql://app:pw@db.internal/app?sslmode=verify-full")
+    assert "sslmode=verify-full" in pg._url
+    assert pg.url == "postgresql://app:***@db.internal/app?sslmode=verify-full"
+
+
+@pytest.mark.parametrize("scheme", ["redis", "postgresql"])
+async def test_unreachable_at_start_up(scheme: str) -> None:
+    """The watcher's start (the ASGI lifespan start-up) fails with the reason, unless
+    ``start_empty`` says to serve without stored origins and keep retrying."""
+    from crossorigin import OriginStore
+
+    url = f"{scheme}://user:s3cret@127.0.0.1:{free_port()}/0"
+    store = OriginStore.open(url)
+    with pytest.raises(StoreUnavailable, match=r"user:\*\*\*@127\.0\.0\.1"):
+        await asyncio.wait_for(store.start(), 20)
+    lenient = OriginStore.open(url, start_empty=True)
+    await asyncio.wait_for(lenient.start(), 20)
+    try:
+        status = lenient.status()
+        assert (status.size, status.running) == (0, True)
+        assert status.outage is not None
+        assert "s3cret" not in status.outage
+    finally:
+        await lenient.stop()
+        await lenient.backend.close()

@@ -47,6 +47,7 @@ PROBLEMS = [
             "debug",
             "dangerously_allow_insecure_origins",
             "dangerously_allow_public_suffix_wildcards",
+            "dangerously_allow_backtracking_regex",
         )
     ),
     pytest.param(
@@ -731,6 +732,7 @@ def test_starlette_defaults() -> None:
         "debug": False,
         "dangerously_allow_insecure_origins": False,
         "dangerously_allow_public_suffix_wildcards": False,
+        "dangerously_allow_backtracking_regex": False,
         "allow_stored_origins": False,
     }
 

@@ -280,6 +280,15 @@ PREFLIGHT_CHECK_ROWS = [
                  id="invalid ACAM"),
     pytest.param(req("POST", use_cors_preflight=True), preflight_response(), None,
                  id="safelisted method needs no ACAM"),
+    # Fetch step 7.4: no ACAM at all means "the request's own method" when the
+    # use-CORS-preflight flag is set, so a 2xx without ACAM lets any method through...
+    pytest.param(req("DELETE", use_cors_preflight=True), preflight_response(), None,
+                 id="no ACAM with use-CORS-preflight allows the requested method"),
+    # ... which is why a debug answer to a refused method lists the configured ones.
+    pytest.param(req("DELETE", use_cors_preflight=True), preflight_response(204, (ACAM, "PUT")),
+                 "preflight allow-methods", id="debug refusal: configured ACAM, use-CORS-preflight"),
+    pytest.param(req("DELETE"), preflight_response(204, (ACAM, "PUT")),
+                 "preflight allow-methods", id="debug refusal: configured ACAM, no flag"),
     pytest.param(req("GET", {"x-foo": "1"}), preflight_response(204, (ACAH, "X-Foo")), None,
                  id="ACAH matched without case"),
     pytest.param(req("GET", {"x-foo": "1"}), preflight_response(), "preflight allow-headers",
@@ -312,6 +321,42 @@ def test_preflight_check(request_: Request, response: Response, failed: str | No
     verdict = browser_verdict(request_, response, OK_ACTUAL)
     assert (verdict.failed_step.name if verdict.failed_step else None) == failed
     assert verdict.allowed is (failed is None)
+
+
+@pytest.mark.parametrize("use_cors_preflight", [False, True], ids=["no flag", "use-CORS-preflight"])
+@pytest.mark.parametrize("credentials", [False, True], ids=["anonymous", "credentialed"])
+@pytest.mark.parametrize(
+    ("allow_methods", "method"),
+    [
+        pytest.param(["PUT"], "DELETE", id="PUT configured, DELETE asked"),
+        pytest.param(["PUT", "PATCH"], "patch", id="PATCH configured, patch asked"),
+        pytest.param(["GET"], "PUT", id="default methods, PUT asked"),
+    ],
+)
+def test_debug_refusal_of_a_method_is_refused_by_the_browser_model(
+    allow_methods: list[str], method: str, credentials: bool, use_cors_preflight: bool
+) -> None:
+    """The middleware's debug answer to a method outside the config (2xx, so the console can
+    name the method) must still fail the browser's method check, with or without the
+    use-CORS-preflight flag: it lists the configured methods in ACAM."""
+    from crossorigin import CORSConfig
+    from crossorigin._policy.policy import METHOD_NOT_ALLOWED, Policy
+
+    config = CORSConfig(
+        allow_origins=[ORIGIN],
+        allow_methods=allow_methods,
+        allow_credentials=credentials,
+        debug=True,
+    )
+    status, headers, reason = Policy(config).preflight(
+        ORIGIN.encode(), True, "allowed", method.encode(), [], False
+    )
+    assert (status, reason) == (204, METHOD_NOT_ALLOWED)
+    answer = Response(status, tuple((n.decode(), v.decode()) for n, v in headers))
+    request = req(method, credentials=credentials, use_cors_preflight=use_cors_preflight)
+    verdict = browser_verdict(request, answer, OK_ACTUAL)
+    assert verdict.failed_step is not None
+    assert (verdict.allowed, verdict.failed_step.name) == (False, "preflight allow-methods")
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crossorigin._grammar.headers import (
     FORBIDDEN_REQUEST,
@@ -199,6 +201,41 @@ ACAO = (b"access-control-allow-origin", b"https://a.example")
             [(b"set-cookie", b"a=1"), (b"set-cookie", b"b=2")],
             id="other repeated headers kept in order",
         ),
+        # Ownership and Vary merging do not depend on the case the app spelled names in.
+        pytest.param(
+            [
+                (b"Access-Control-Allow-Origin", b"*"),
+                (b"ACCESS-CONTROL-ALLOW-CREDENTIALS", b"true"),
+                (b"access-Control-expose-headers", b"x-secret"),
+                (b"Age", b"1"),
+                (b"Accept-Ranges", b"bytes"),
+            ],
+            [],
+            b"Origin",
+            [(b"Age", b"1"), (b"Accept-Ranges", b"bytes"), (b"vary", b"Origin")],
+            id="header ownership any case: owned names dropped when denied",
+        ),
+        pytest.param(
+            [(b"Access-Control-Allow-Origin", b"*"), (b"Vary", b"Accept-Encoding")],
+            [ACAO],
+            b"Origin",
+            [(b"Vary", b"Accept-Encoding, Origin"), ACAO],
+            id="header ownership any case: one ACAO, Vary merged into the app's line",
+        ),
+        pytest.param(
+            [(b"VARY", b"Origin"), (b"vary", b"Cookie")],
+            [],
+            b"Origin",
+            [(b"VARY", b"Origin"), (b"vary", b"Cookie")],
+            id="header ownership any case: origin already listed on an upper-case Vary",
+        ),
+        pytest.param(
+            [(b"vAry", b"Accept"), (b"Vary", b"Origin")],
+            [],
+            b"Origin",
+            [(b"vAry", b"Accept"), (b"Vary", b"Origin")],
+            id="header ownership any case: origin listed on a later mixed-case line",
+        ),
     ],
 )
 def test_merge_response_headers(
@@ -206,6 +243,44 @@ def test_merge_response_headers(
 ) -> None:
     """The app's headers are kept, Access-Control-* replaced, Vary merged without duplicates."""
     assert merge_response_headers(raw, cors, vary) == expected
+
+
+OWNED_NAMES = [
+    "access-control-allow-origin",
+    "access-control-allow-credentials",
+    "access-control-allow-methods",
+    "access-control-allow-headers",
+    "access-control-expose-headers",
+    "access-control-max-age",
+    "access-control-allow-private-network",
+    "access-control-anything",
+]
+
+
+@st.composite
+def any_case(draw: st.DrawFn, name: str) -> bytes:
+    """*name* with each letter's case drawn independently."""
+    flips = draw(st.lists(st.booleans(), min_size=len(name), max_size=len(name)))
+    return "".join(c.upper() if f else c for c, f in zip(name, flips, strict=True)).encode()
+
+
+@settings(deadline=None)
+@given(
+    owned=st.lists(st.sampled_from(OWNED_NAMES).flatmap(any_case), max_size=4),
+    vary=st.sampled_from(["vary", "Vary", "VARY", "vArY"]).map(str.encode),
+    allowed=st.booleans(),
+)
+def test_header_ownership_is_case_insensitive(
+    owned: list[bytes], vary: bytes, allowed: bool
+) -> None:
+    """Whatever case the app spells Access-Control-* and Vary in, the middleware's headers are
+    the only Access-Control-* ones left and Vary stays one line holding Origin once."""
+    raw = [(name, b"*") for name in owned] + [(vary, b"Accept-Encoding"), (b"x-a", b"1")]
+    cors = [ACAO] if allowed else []
+    out = merge_response_headers(raw, cors, b"Origin")
+    owned_out = [pair for pair in out if pair[0].lower().startswith(b"access-control-")]
+    assert owned_out == cors
+    assert [value for name, value in out if name.lower() == b"vary"] == [b"Accept-Encoding, Origin"]
 
 
 def test_merge_returns_a_new_list() -> None:

@@ -560,6 +560,7 @@ ROWS = [
             204,
             {
                 "access-control-allow-origin": ORIGIN,
+                "access-control-allow-methods": "PUT",
                 "access-control-allow-credentials": "true",
                 "vary": VARY,
             },

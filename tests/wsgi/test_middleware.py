@@ -157,6 +157,24 @@ def test_oversized_acrh_refused_before_parsing() -> None:
     assert start.status == "403 Forbidden"
 
 
+@pytest.mark.parametrize("size", [65, 1 << 20], ids=["65 bytes", "1 MiB"])
+def test_acrm_bounded_never_echoed(size: int) -> None:
+    config = CONFIG.replace(allow_methods=["*"])
+    app = CORSMiddleware(respond(), config=config)
+    start = Recorder()
+    consume(app(environ("OPTIONS", origin=ORIGIN, access_control_request_method="P" * size), start))
+    assert start.status == "403 Forbidden"
+    assert [n for n, _ in start.headers] == ["vary", "content-length"]
+
+
+def test_acrh_budget_only_for_preflights() -> None:
+    """An OPTIONS without ACRM goes to the app whatever its ACRH (no preflight budget)."""
+    app = CORSMiddleware(respond(), config=CONFIG)
+    start = Recorder()
+    body = consume(app(environ("OPTIONS", access_control_request_headers="x" * 5000), start))
+    assert (start.status, body) == ("200 OK", b"ok")
+
+
 def test_iterable_streamed_and_closed_once() -> None:
     body = Closing([b"a", b"b", b"c"])
     app = CORSMiddleware(respond(body), config=CONFIG)

@@ -13,6 +13,7 @@ anyone moving the middleware's decision points.
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -63,6 +64,12 @@ class Decision:
 DecisionHook = Callable[[Decision], object]
 
 
+def _is_async(hook: object) -> bool:
+    """Whether calling *hook* returns a coroutine: an ``async def`` (or a partial of one), or an
+    object whose ``__call__`` is one."""
+    return inspect.iscoroutinefunction(hook) or inspect.iscoroutinefunction(type(hook).__call__)
+
+
 def _origin_of(scope: Scope) -> tuple[bytes | None, int]:
     origin = None
     count = 0
@@ -93,6 +100,13 @@ class Observer:
             raise TypeError(f"shadow must be a crossorigin.CORSConfig, not {type(shadow).__name__}")
         if hook is not None and not callable(hook):
             raise TypeError(f"on_decision must be callable, not {type(hook).__name__}")
+        if hook is not None and _is_async(hook):
+            # It would never be awaited: the hook runs inline, synchronously, in the request.
+            raise TypeError(
+                "on_decision must be a plain function, not an async one (it is called inline"
+                " and never awaited); hand the decision to your async code yourself, e.g."
+                " queue.put_nowait(decision)"
+            )
         if shadow is None and hook is None:
             return None
         return cls(None if shadow is None else Policy(shadow), hook)
@@ -103,9 +117,17 @@ class Observer:
         if hook is None:
             return
         try:
-            hook(decision)
+            result = hook(decision)
         except Exception:
             logger.exception("crossorigin: on_decision hook raised; ignored")
+            return
+        if result is not None and inspect.isawaitable(result):
+            # An async hook that construction could not recognise (a plain function returning
+            # a coroutine): close it instead of leaving "never awaited" behind, and say so.
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+            logger.error("crossorigin: on_decision returned an awaitable; it was not awaited")
 
     def _compare(self, active: Decision, allowed: bool, reason: str) -> None:
         if allowed == active.allowed:

@@ -26,6 +26,7 @@ from crossorigin._policy.policy import Header, Policy
 from crossorigin._types import ASGIApp, Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
+    from crossorigin._policy.policy import StoredOrigins
     from crossorigin._store._store import OriginStore
 
 logger = logging.getLogger("crossorigin")
@@ -37,6 +38,10 @@ _ERROR_HEADERS = (
     (b"content-type", b"text/plain; charset=utf-8"),
     (b"content-length", str(len(_ERROR_BODY)).encode("ascii")),
 )
+# Bound once: module attribute lookups on every request are measurable.
+_ACAO = h.ACAO
+_MAX_ACRM = h.MAX_ACRM_BYTES
+_merge = h.merge_response_headers
 _LOG_LIMIT = 200
 """Bytes of a request value shown in a log line; longer values are cut (hostile input)."""
 
@@ -52,8 +57,9 @@ class CORSMiddleware:
         shadow: a candidate config evaluated on every request without affecting responses;
             each request it would decide differently is logged at WARNING on the
             ``crossorigin.shadow`` logger and given to *on_decision* with ``shadow=True``.
-        on_decision: called with a :class:`~crossorigin.Decision` for every CORS,
-            write-protection and WebSocket decision; its exceptions are logged, never raised.
+        on_decision: a plain (not async) function called with a :class:`~crossorigin.Decision`
+            for every CORS, write-protection and WebSocket decision; its exceptions are
+            logged, never raised.
         origin_store: an :class:`~crossorigin.OriginStore` whose origins the configs that set
             ``allow_stored_origins=True`` also allow, and whose policy document (when one was
             pushed) replaces the policy. Its watcher starts with the ASGI lifespan (or on the
@@ -64,7 +70,8 @@ class CORSMiddleware:
             Starlette or FastAPI build their middleware stack (lazily, on the first ASGI call),
             the error is reported by failing the ASGI lifespan start-up instead, so that the
             server refuses to start and prints it.
-        TypeError: when both *config* and keyword arguments are given.
+        TypeError: when both *config* and keyword arguments are given, or *on_decision* is
+            an async function.
 
     The app may also be passed by keyword (``CORSMiddleware(app=api, ...)``), as Litestar's
     ``DefineMiddleware`` does.
@@ -109,6 +116,8 @@ class CORSMiddleware:
         self.origin_store = origin_store
         if origin_store is not None:
             origin_store.follow(live)
+            if shadow is not None and shadow.allow_stored_origins and self._observer is not None:
+                origin_store.follow(_ShadowFollower(self._observer, shadow), documents=False)
 
     @property
     def config(self) -> CORSConfig | RoutePolicies:
@@ -172,7 +181,7 @@ class CORSMiddleware:
                 cors = ()
             elif count == 1 and len(origin) <= MAX_ORIGIN and origin in policy.matcher.exact:
                 # The length test comes first so that a hostile 64 KiB Origin is never hashed.
-                cors = ((h.ACAO, origin), *policy.actual_headers)
+                cors = ((_ACAO, origin), *policy.actual_headers)
             elif policy.exact_only:
                 cors = ()
                 if _debug_enabled(_DEBUG):  # spares a call per denied request
@@ -181,7 +190,7 @@ class CORSMiddleware:
             elif count == 1 and policy.matcher.matches(origin):
                 # Wildcards and the regex: verdicts are memoised, so this is as cheap as the
                 # exact lookup once an origin has been seen.
-                cors = ((h.ACAO, origin), *policy.actual_headers)
+                cors = ((_ACAO, origin), *policy.actual_headers)
             else:
                 cors = await self._actual_cors(policy, origin, count, scope)
             if self._observer is not None:
@@ -195,9 +204,11 @@ class CORSMiddleware:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                message["headers"] = h.merge_response_headers(
-                    message.get("headers", ()), cors, vary
-                )
+                # A new message: the app's own dict may be reused for later responses (a
+                # prebuilt one), so writing into it would carry these headers along.
+                headers = _merge(message.get("headers", ()), cors, vary)
+                message = dict(message)
+                message["headers"] = headers
             await send(message)
 
         try:
@@ -213,7 +224,7 @@ class CORSMiddleware:
         """CORS headers of an actual request whose origin is not an exact allowed one."""
         reason = await policy.origin_reason(origin, count, scope)
         if reason is p.ALLOWED:
-            return ((h.ACAO, origin), *policy.actual_headers)
+            return ((_ACAO, origin), *policy.actual_headers)
         _log_denial("actual", reason, origin, scope)
         return ()
 
@@ -224,7 +235,7 @@ class CORSMiddleware:
         origins = methods = 0
         acrh: list[bytes] = []
         acrh_bytes = 0
-        private_network = False
+        private_network = over_budget = False
         # Literal names (not module constants) keep this per-header loop free of lookups.
         for name, value in scope["headers"]:
             if name == b"origin":
@@ -236,27 +247,41 @@ class CORSMiddleware:
             elif name == b"access-control-request-headers":
                 acrh_bytes += len(value)
                 if len(acrh) == h.MAX_ACRH_LINES or acrh_bytes > h.MAX_ACRH_BYTES:
-                    # Stop at once on hostile input (1,000 ACRH lines, 1 MiB of commas):
-                    # no work proportional to it (conformance C5, item 43).
-                    await _respond(send, 403, [policy.preflight_vary])
-                    _log_denial("preflight", p.ACRH_TOO_LARGE, origin or b"", scope)
-                    if self._observer is not None and origin is not None:
-                        await self._observer.preflight(
-                            scope,
-                            origin,
-                            origins,
-                            method or b"",
-                            None,
-                            False,
-                            p.ACRH_TOO_LARGE,
-                        )
-                    return None
+                    # Hostile input (1,000 ACRH lines, 1 MiB of commas): stop collecting at
+                    # once, no work proportional to its bytes (behaviour.md B21). It
+                    # is refused only if the request turns out to be a preflight.
+                    over_budget = True
+                    break
                 acrh.append(value)
             elif name == b"access-control-request-private-network":
                 private_network = value == b"true"
+        if over_budget:
+            if origin is None or method is None:
+                # Only whether Origin and ACRM are present still matters, found by a lighter
+                # scan (a rare, hostile case: the hot path keeps one plain loop).
+                origin = method = None
+                origins = methods = 0
+                for name, value in scope["headers"]:
+                    if name == b"origin":
+                        origin = value
+                        origins += 1
+                    elif name == b"access-control-request-method":
+                        method = value
+                        methods += 1
+            if origin is not None and method is not None:
+                # A preflight over the ACRH budget (behaviour.md B21).
+                if methods > 1 or len(method) > _MAX_ACRM:
+                    method = b""
+                await _respond(send, 403, [policy.preflight_vary])
+                _log_denial("preflight", p.ACRH_TOO_LARGE, origin, scope, method)
+                if self._observer is not None:
+                    await self._observer.preflight(
+                        scope, origin, origins, method, None, False, p.ACRH_TOO_LARGE
+                    )
+                return None
         if origin is None or method is None:
             # Not a preflight (https://fetch.spec.whatwg.org/#cors-preflight-request): the app
-            # answers it like any other request (conformance C1).
+            # answers it like any other request, whatever its ACRH (behaviour.md B1, B2).
             if policy.public:
                 cors = policy.public_headers
             elif origin is None:
@@ -266,8 +291,10 @@ class CORSMiddleware:
             if self._observer is not None:
                 await self._observer.actual(policy, scope, bool(cors))
             return cors
-        if methods > 1:
-            method = b""  # browsers send one ACRM line; several is not a method
+        if methods > 1 or len(method) > _MAX_ACRM:
+            # Browsers send one ACRM line holding one method; anything else is not a method,
+            # and an oversized one is never parsed, cached or echoed.
+            method = b""
         if origins == 1 and policy.allows_statically(origin):
             result = policy.cached_preflight(origin, method, acrh, private_network)
         elif policy.exact_only and not policy.public:
@@ -295,6 +322,20 @@ class CORSMiddleware:
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
         return None
+
+
+class _ShadowFollower:
+    """Recompiles the shadow policy with each snapshot of the origin store, so that a shadow
+    config with ``allow_stored_origins=True`` sees the stored origins too."""
+
+    def __init__(self, observer: Observer, config: CORSConfig) -> None:
+        self.observer = observer
+        self.current = config
+
+    def _follow(
+        self, stored: StoredOrigins | None, source: object = None, start: object = None
+    ) -> None:
+        self.observer.shadow = Policy(self.current, stored)
 
 
 def _check_store(source: CORSConfig | RoutePolicies, store: OriginStore | None) -> None:

@@ -21,7 +21,7 @@ from typing import IO, Any
 
 from crossorigin._errors import ConfigError, ConfigProblem, problem
 from crossorigin._store._backend import StoreUnavailable
-from crossorigin._store._entries import StoreEntry
+from crossorigin._store._entries import StoreEntry, check_origin
 from crossorigin._store._store import OriginStore
 
 STORE_ENV = "CROSSORIGIN_STORE"
@@ -198,6 +198,10 @@ async def _origins(args: argparse.Namespace, store: OriginStore, out: IO[str], e
         print(f"removed {removed} origin{'s' if removed != 1 else ''}", file=out)
         for origin in missing:
             print(f"Error: {origin!r} is not in the store {store.backend.url}", file=err)
+            hints: list[ConfigProblem] = []
+            check_origin(origin, hints, insecure=True, public_suffix=True)
+            for found in hints:  # e.g. a trailing slash: entries are stored canonical
+                print(f"  {found.message}", file=err)
         return 1 if missing or (args.tenant is not None and removed == 0) else 0
     if args.action == "list":
         entries = await store.list(tenant=args.tenant)

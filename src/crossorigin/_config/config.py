@@ -46,6 +46,9 @@ class CORSConfig:
             together with credentials.
         dangerously_allow_public_suffix_wildcards: allow wildcards such as
             ``https://*.github.io`` together with credentials.
+        dangerously_allow_backtracking_regex: allow an ``allow_origin_regex`` whose
+            repetitions can backtrack catastrophically (``([a-z0-9]+-?)+``); see
+            docs/config.md.
         protect_writes: refuse (403, before the app runs) requests other than ``GET``,
             ``HEAD`` and ``OPTIONS`` sent by a browser from an origin that is neither this
             server's own nor allowed by this policy (``"*"`` allows none); see
@@ -79,6 +82,7 @@ class CORSConfig:
     debug: bool = False
     dangerously_allow_insecure_origins: bool = False
     dangerously_allow_public_suffix_wildcards: bool = False
+    dangerously_allow_backtracking_regex: bool = False
     protect_writes: bool = False
     protect_websockets: bool = False
     protection_exempt_paths: Collection[str] = ()

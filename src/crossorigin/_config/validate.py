@@ -15,7 +15,14 @@ from crossorigin._config import protection as _protect
 from crossorigin._errors import ConfigProblem, problem
 from crossorigin._grammar import headers as _headers
 from crossorigin._grammar import methods as _methods
-from crossorigin._grammar.origins import OriginPattern, PatternError, parse_pattern
+from crossorigin._grammar import regex as _regex
+from crossorigin._grammar.origins import (
+    Origin,
+    OriginPattern,
+    PatternError,
+    parse_origin,
+    parse_pattern,
+)
 
 if TYPE_CHECKING:
     from publicsuffixlist import PublicSuffixList
@@ -35,6 +42,7 @@ def validate(config: ConfigFields, problems: list[ConfigProblem]) -> dict[str, A
         "debug",
         "dangerously_allow_insecure_origins",
         "dangerously_allow_public_suffix_wildcards",
+        "dangerously_allow_backtracking_regex",
         "protect_writes",
         "protect_websockets",
         "allow_stored_origins",
@@ -218,15 +226,6 @@ def _is_public_suffix(domain: str) -> bool:
     return bool(_public_suffix_list().is_public(domain))
 
 
-@functools.cache
-def _public_suffix_list() -> PublicSuffixList:
-    # Imported lazily and built once: parsing the list costs tens of milliseconds, and the
-    # origin store checks every wildcard entry it reads.
-    from publicsuffixlist import PublicSuffixList
-
-    return PublicSuffixList()
-
-
 def _check_methods(methods: list[str], problems: list[ConfigProblem]) -> tuple[str, ...]:
     out: set[str] = set()
     for method in methods:
@@ -337,17 +336,27 @@ def _check_regex(
     if value is None:
         return None
     if isinstance(value, re.Pattern):
-        if isinstance(value.pattern, str):
-            return value
-        problems.append(problem("allow_origin_regex", value, "invalid", "must be a str pattern"))
-        return None
-    if not isinstance(value, str):
+        if not isinstance(value.pattern, str):
+            problems.append(
+                problem("allow_origin_regex", value, "invalid", "must be a str pattern")
+            )
+            return None
+        compiled = value
+    elif not isinstance(value, str):
         problems.append(
             problem(
                 "allow_origin_regex", value, "invalid", "must be a string or a compiled re.Pattern"
             )
         )
         return None
+    else:
+        try:
+            compiled = re.compile(value)
+        except re.error as exc:
+            problems.append(
+                problem("allow_origin_regex", value, "invalid", f"does not compile: {exc}")
+            )
+            return None
     if any(p.kind == "any" for p in patterns):
         problems.append(
             problem(
@@ -358,11 +367,273 @@ def _check_regex(
                 "remove it",
             )
         )
-    try:
-        return re.compile(value)
-    except re.error as exc:
-        problems.append(problem("allow_origin_regex", value, "invalid", f"does not compile: {exc}"))
+        return compiled
+    _check_regex_safety(config, value, compiled, problems)
+    return compiled
+
+
+_BACKTRACKING = {
+    "nested": (
+        "a repetition inside a repetition can split the same text in many ways, so some"
+        " origins of a few dozen characters take minutes to match (catastrophic backtracking)",
+        "make each repeated part start or end with a character its inner repetition cannot"
+        " match, e.g. '([a-z0-9-]+\\.)*', use a possessive quantifier ('++'), or set"
+        " dangerously_allow_backtracking_regex=True",
+    ),
+    "chained": (
+        "three or more unbounded repetitions can take the same characters, so matching a long"
+        " origin takes cubic time or worse",
+        "use classes that exclude the separators, e.g. '[a-z0-9-]+' instead of '.*', or set"
+        " dangerously_allow_backtracking_regex=True",
+    ),
+}
+
+
+def _check_regex_safety(
+    config: ConfigFields, value: object, regex: re.Pattern[str], problems: list[ConfigProblem]
+) -> None:
+    """The checks ``allow_origins`` entries get, applied to what the regex matches.
+
+    A regex cannot be parsed into origin patterns, so it is tested against canary origins:
+    random hosts under ``.invalid`` (matching one means matching any origin, like ``*``),
+    and, derived from samples of what the regex is written to match, their ``http://``
+    variants, their dots replaced by a letter, look-alike registrable domains and siblings
+    under their public suffix. Each match is refused with the reason, fix and
+    ``dangerously_...`` option of the equivalent ``allow_origins`` entry.
+    """
+    finding = _regex.backtracking(regex)
+    if finding is not None and config.dangerously_allow_backtracking_regex is not True:
+        what, fix = _BACKTRACKING[finding.kind]
+        problems.append(problem("allow_origin_regex", value, "prohibited", what, fix))
+        return  # the canaries would run a regex known to backtrack
+    credentials = config.allow_credentials is True
+    if not credentials and config.allow_private_network is not True:
+        return
+    anyone = next((c for c in _random_canaries() if regex.fullmatch(c)), None)
+    if anyone is not None:
+        if credentials:
+            problems.append(
+                problem(
+                    "allow_origin_regex",
+                    value,
+                    "incompatible",
+                    f"it matches any origin (such as {anyone!r}); with allow_credentials=True"
+                    " that would let every site read responses with the user's cookies",
+                    "list the trusted origins explicitly, or set allow_credentials=False",
+                )
+            )
+        if config.allow_private_network is True:
+            problems.append(
+                problem(
+                    "allow_private_network",
+                    True,
+                    "incompatible",
+                    "private network access cannot be granted to every origin"
+                    f" (allow_origin_regex matches {anyone!r})",
+                    "list the trusted origins explicitly",
+                )
+            )
+        return
+    if not credentials or finding is not None:
+        # A regex allowed to backtrack only meets the short random canaries above: origins
+        # derived from its own literals could be long enough to take minutes.
+        return
+    witnesses = _witnesses(regex)
+    for check in (_insecure_variant, _unescaped_dot, _public_suffix_sibling, _look_alike):
+        found = check(config, regex, witnesses)
+        if found is not None:
+            what, fix = found
+            problems.append(problem("allow_origin_regex", value, "prohibited", what, fix))
+
+
+_CANARY_SEED = 20260601
+_canaries: tuple[str, ...] = ()
+
+
+def _random_canaries() -> tuple[str, ...]:
+    """Origins no config can mean to trust: random hosts under ``.invalid`` (RFC 6761 §6.4).
+
+    The seed is fixed so that error messages are the same on every run.
+    """
+    global _canaries
+    if not _canaries:
+        import random
+
+        rng = random.Random(_CANARY_SEED)
+        alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+        labels = ["".join(rng.choice(alphabet) for _ in range(8)) for _ in range(3)]
+        _canaries = (
+            f"https://{labels[0]}.invalid",
+            f"http://{labels[1]}.invalid",
+            f"https://{labels[2]}.{labels[0]}.invalid",
+            f"https://{labels[1]}.invalid:8443",
+        )
+    return _canaries
+
+
+def _canary_label() -> str:
+    """A random label (fixed seed) for canary siblings."""
+    return _random_canaries()[0][len("https://") :].split(".", 1)[0]
+
+
+def _witnesses(regex: re.Pattern[str]) -> list[Origin]:
+    """Valid origins the regex matches, from samples of what it is written to match."""
+    out: list[Origin] = []
+    for sample in _regex.samples(regex):
+        for text in (sample,) if "://" in sample else (f"https://{sample}", f"http://{sample}"):
+            origin = parse_origin(text)
+            if origin is not None and origin not in out and regex.fullmatch(text):
+                out.append(origin)
+    return out
+
+
+def _serialize(origin: Origin) -> str:
+    return f"{origin.scheme}://{origin.host}" + ("" if origin.port is None else f":{origin.port}")
+
+
+def _is_loopback(origin: Origin) -> bool:
+    return OriginPattern("exact", origin.scheme, origin.host, origin.port).is_loopback
+
+
+Found = tuple[str, str] | None
+
+
+def _insecure_variant(
+    config: ConfigFields, regex: re.Pattern[str], witnesses: list[Origin]
+) -> Found:
+    if config.dangerously_allow_insecure_origins is True:
         return None
+    for witness in witnesses:
+        if witness.scheme not in ("http", "https") or _is_loopback(witness):
+            continue
+        plain = _serialize(witness._replace(scheme="http"))
+        if regex.fullmatch(plain):
+            fix = "use https, or set dangerously_allow_insecure_origins=True"
+            source = regex.pattern
+            if "https?://" in source:
+                suggestion = source.replace("https?://", "https://", 1)
+                fix = f"did you mean {suggestion!r}? Or set dangerously_allow_insecure_origins=True"
+            return (
+                f"it matches {plain!r}: with credentials, a plain-http origin lets network"
+                " attackers read responses",
+                fix,
+            )
+    return None
+
+
+def _unescaped_dot(config: ConfigFields, regex: re.Pattern[str], witnesses: list[Origin]) -> Found:
+    suggestion = _escape_dots(regex.pattern)
+    fixed = _compiles(suggestion, regex.flags) if suggestion != regex.pattern else None
+    if fixed is None:
+        return None  # no bare '.' to blame
+    for witness in witnesses:
+        text = _serialize(witness)
+        if not fixed.fullmatch(text):
+            continue
+        start = len(witness.scheme) + 3
+        for at in range(start, start + len(witness.host)):
+            if text[at] != ".":
+                continue
+            neighbour = text[:at] + "x" + text[at + 1 :]
+            if (
+                parse_origin(neighbour) is not None
+                and regex.fullmatch(neighbour)
+                and not fixed.fullmatch(neighbour)
+            ):
+                return (
+                    f"it matches {neighbour!r}: an unescaped '.' matches any character",
+                    f"did you mean {suggestion!r}?",
+                )
+    return None
+
+
+def _escape_dots(source: str) -> str:
+    """*source* with each bare ``.`` that is not repeated written ``\\.``."""
+    out: list[str] = []
+    escaped = in_class = False
+    for index, char in enumerate(source):
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "." and source[index + 1 : index + 2] not in ("*", "+", "?", "{"):
+            out.append("\\.")
+            continue
+        out.append(char)
+    return "".join(out)
+
+
+def _compiles(source: str, flags: int) -> re.Pattern[str] | None:
+    try:
+        return re.compile(source, flags)
+    except re.error:
+        return None
+
+
+def _public_suffix_sibling(
+    config: ConfigFields, regex: re.Pattern[str], witnesses: list[Origin]
+) -> Found:
+    if config.dangerously_allow_public_suffix_wildcards is True:
+        return None
+    label = _canary_label()
+    psl = _public_suffix_list()
+    for witness in witnesses:
+        host = witness.host
+        if witness.is_ip or _is_loopback(witness):
+            continue
+        suffix = psl.publicsuffix(host)
+        if not suffix or suffix == host:
+            continue
+        registrable = psl.privatesuffix(host) or host
+        inner = host[: -len(registrable)]  # the labels below the registrable domain
+        for sibling_host in (f"{label}.{suffix}", f"{inner}{label}.{suffix}"):
+            sibling = _serialize(witness._replace(host=sibling_host))
+            if regex.fullmatch(sibling):
+                return (
+                    f"it matches {sibling!r}: {suffix!r} is a public suffix: anyone can register"
+                    " a subdomain of it",
+                    "list the exact origins, or set dangerously_allow_public_suffix_wildcards=True",
+                )
+    return None
+
+
+def _look_alike(config: ConfigFields, regex: re.Pattern[str], witnesses: list[Origin]) -> Found:
+    psl = _public_suffix_list()
+    for witness in witnesses:
+        host = witness.host
+        if witness.is_ip or _is_loopback(witness):
+            continue
+        registrable = psl.privatesuffix(host)
+        if registrable is None:
+            continue
+        suffix = registrable.split(".", 1)[1]
+        if regex.fullmatch(_serialize(witness._replace(host=f"{_canary_label()}.{suffix}"))):
+            # Any registrable domain matches: the public-suffix check's business, not a
+            # look-alike of one domain.
+            continue
+        for other in (f"evil-{registrable}", f"evil{registrable}", f"{host}.evil.invalid"):
+            candidate = _serialize(witness._replace(host=other))
+            if parse_origin(candidate) is not None and regex.fullmatch(candidate):
+                anchored = "([a-z0-9-]+\\.)*" + re.escape(registrable)
+                return (
+                    f"it matches {candidate!r}, which is neither {registrable!r} nor one of its"
+                    " subdomains: anyone can register such a look-alike domain",
+                    f"match whole labels, e.g. {anchored!r}",
+                )
+    return None
+
+
+@functools.cache
+def _public_suffix_list() -> PublicSuffixList:
+    # Imported lazily and built once: parsing the list costs tens of milliseconds (about 0.1 s
+    # on a busy machine); credentialed configs and the origin store's wildcard entries need it.
+    from publicsuffixlist import PublicSuffixList
+
+    return PublicSuffixList()
 
 
 def _check_predicate(config: ConfigFields, problems: list[ConfigProblem]) -> None:

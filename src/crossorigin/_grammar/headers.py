@@ -22,6 +22,7 @@ ACEH = b"access-control-expose-headers"
 ACAPN = b"access-control-allow-private-network"
 VARY = b"vary"
 _OWNED_PREFIX = b"access-control-"
+_OWNED_OR_VARY_FIRST = frozenset({b"a", b"A", b"v", b"V"})
 
 # Bounds on request-time work (house rule 8). Browsers send ACRH as one line of sorted,
 # lower-case, comma-separated names (https://fetch.spec.whatwg.org/#cors-preflight-fetch-0
@@ -34,6 +35,9 @@ MAX_ACRH_LINES = 16
 MAX_ACRH_NAMES = 128
 """Names listed in ACRH."""
 MAX_ACRH_EMPTY = 16
+MAX_ACRM_BYTES = 64
+"""Bytes of an ``Access-Control-Request-Method`` value; longer ones fail the preflight unread.
+The longest registered method (``UPDATEREDIRECTREF``, RFC 3253 via the IANA registry) has 17."""
 """Empty list elements (``a,,b``), tolerated per RFC 9110 §5.6.1.2, but bounded."""
 
 # https://fetch.spec.whatwg.org/#cors-safelisted-request-header: names a browser may list in
@@ -139,19 +143,26 @@ def merge_response_headers(
     the first line, and an app's ``Vary`` must never be clobbered (jub0bs/cors middleware.go,
     "we must add (rather than set) a Vary header").
     """
-    # ASGI requires lower-case response header names
-    # (https://asgi.readthedocs.io/en/latest/specs/www.html#response-start-send-event), so
-    # names are compared as they are, without a per-header lower().
+    # ASGI asks for lower-case response header names
+    # (https://asgi.readthedocs.io/en/latest/specs/www.html#response-start-send-event), but
+    # Django's ASGI handler and others pass the application's spelling through, and servers
+    # send it as is. Ownership must not depend on case, or an app's 'Access-Control-Allow-Origin'
+    # would leak to a denied origin. One set probe on the first byte sends every other header
+    # straight to the output; the case-folding comparisons run only for names that are not
+    # already lower case.
     out: list[Sequence[bytes]] = []
     vary_at = -1
     for pair in raw:
         name = pair[0]
-        # First-byte tests spare most headers the longer comparisons ('a' = 97, 'v' = 118).
         first = name[:1]
-        if first == b"a" and name.startswith(_OWNED_PREFIX):
-            continue
-        if first == b"v" and name == VARY and vary_at < 0:
-            vary_at = len(out)
+        if first in _OWNED_OR_VARY_FIRST:
+            if first == b"a" or first == b"A":
+                if name.startswith(_OWNED_PREFIX) or (
+                    not name.islower() and name[:15].lower() == _OWNED_PREFIX
+                ):
+                    continue
+            elif vary_at < 0 and (name == VARY or (len(name) == 4 and name.lower() == VARY)):
+                vary_at = len(out)
         out.append(pair)  # the app's own pair object: no copy
     if vary:
         if vary_at < 0:
@@ -164,7 +175,7 @@ def merge_response_headers(
 
 def _merge_vary(out: list[Sequence[bytes]], at: int, vary: bytes) -> None:
     """Append each token of *vary* to the ``Vary`` line at *at* unless already listed."""
-    existing = [value for name, value in out if name == VARY]
+    existing = [value for name, value in out[at:] if len(name) == 4 and name.lower() == VARY]
     for token in vary.split(b", "):
         if not vary_has(existing, token.lower()):
             name, value = out[at]

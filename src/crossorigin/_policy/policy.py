@@ -125,6 +125,7 @@ class Policy:
         "_any_method",
         "_cache",
         "_debug",
+        "_debug_methods",
         "_max_age",
         "_method_values",
         "_preflight_tail",
@@ -192,6 +193,11 @@ class Policy:
             m.encode("ascii") for m in config.allow_methods if m not in SAFELISTED
         )
         self._method_values = {m: (h.ACAM, m) for m in self._allowed_methods}
+        # Debug answers to a refused method list the configured methods: with no ACAM at all,
+        # Fetch's CORS-preflight fetch (step 7.4) would take the request's own method as
+        # allowed when the use-CORS-preflight flag is set (upload listeners, streamed bodies).
+        listed = [m for m in config.allow_methods if m != "*"] or sorted(SAFELISTED)
+        self._debug_methods: Header = (h.ACAM, ", ".join(listed).encode("ascii"))
         self._any_header = "*" in config.allow_headers
         self._allowed_names = frozenset(
             n.encode("ascii") for n in (*config.allow_headers, *h.SAFELISTED_REQUEST) if n != "*"
@@ -293,7 +299,7 @@ class Policy:
         method_header = self._check_method(method)
         if method_header is None:
             reason = METHOD_INVALID if _TOKEN.fullmatch(method) is None else METHOD_NOT_ALLOWED
-            return self._fail(reason, [acao, *self._acac])
+            return self._fail(reason, [acao, self._debug_methods, *self._acac])
         headers = [acao]
         if method_header:
             headers.append(method_header)

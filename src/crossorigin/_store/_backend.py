@@ -20,7 +20,11 @@ from crossorigin._store._entries import StoreEntry
 
 
 class StoreUnavailable(Exception):
-    """The store cannot be read or written now. The message never contains credentials."""
+    """The origin store cannot be read or written now (a write raised it: nothing of it was
+    applied). The message names the store by its URL without a password.
+
+    .. versionadded:: 0.2
+    """
 
 
 class RawSnapshot(NamedTuple):

@@ -232,7 +232,16 @@ class Snapshot:
     still valid expires (the watcher recompiles then, without reading the store).
     """
 
-    __slots__ = ("entries", "next_expiry", "patterns", "policy", "rejected", "stored", "version")
+    __slots__ = (
+        "by_id",
+        "entries",
+        "next_expiry",
+        "patterns",
+        "policy",
+        "rejected",
+        "stored",
+        "version",
+    )
 
     def __init__(
         self,
@@ -251,6 +260,10 @@ class Snapshot:
         #: Parsed origins by (origin, insecure flag, public-suffix flag), reused by the next
         #: compile so that unchanged rows are not parsed again.
         self.patterns = patterns if patterns is not None else {}
+        #: Valid entries by object identity: a backend that hands back the same entry object
+        #: for an unchanged row spares the next compile every check of that row (the entries
+        #: are alive as long as this snapshot, so an id is never reused meanwhile).
+        self.by_id = {id(entry): pattern for entry, pattern in entries}
         exact: list[bytes] = []
         others: list[OriginPattern] = []
         next_expiry = math.inf
@@ -316,10 +329,16 @@ def compile_snapshot(
     and reported in ``rejected`` with its problems.
     """
     known = {} if previous is None else previous.patterns
+    same = {} if previous is None else previous.by_id
     patterns: dict[tuple[str, bool, bool], OriginPattern] = {}
     good: list[tuple[StoreEntry, OriginPattern]] = []
     bad: list[tuple[StoreEntry, str]] = []
     for row in rows:
+        pattern = same.get(id(row))
+        if pattern is not None:  # the very entry of the previous snapshot: already checked
+            patterns[(row.origin, row[5], row[6])] = pattern
+            good.append((row, pattern))
+            continue
         origin = row.origin
         key = (origin, row.dangerously_allow_insecure_origins, row[6])
         pattern = known.get(key) if type(origin) is str else None

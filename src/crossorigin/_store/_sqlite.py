@@ -79,6 +79,9 @@ class SQLiteBackend(Backend):
     def __init__(self, url: str) -> None:
         self.url = redact(url)
         self.path = sqlite_path(url)
+        # Rows of the last read -> their entries: an unchanged row yields the same entry object,
+        # which the snapshot compile recognises without checking it again.
+        self._entries: dict[tuple[Any, ...], StoreEntry] = {}
 
     # -- connections (run in worker threads) -------------------------------------------------
 
@@ -141,9 +144,7 @@ class SQLiteBackend(Backend):
         finally:
             conn.close()
         text = policy[0] if policy is not None else None
-        return RawSnapshot(
-            version, [_entry(row) for row in rows], text if isinstance(text, str) else None
-        )
+        return RawSnapshot(version, self._reuse(rows), text if isinstance(text, str) else None)
 
     def _write_sync(self, changes: Sequence[Write], create: bool) -> tuple[int, int]:
         import sqlite3
@@ -171,6 +172,19 @@ class SQLiteBackend(Backend):
             raise StoreUnavailable(f"origin store {self.url}: write failed: {exc}") from None
         finally:
             conn.close()
+
+    def _reuse(self, rows: list[tuple[Any, ...]]) -> list[StoreEntry]:
+        known = self._entries
+        fresh: dict[tuple[Any, ...], StoreEntry] = {}
+        out = []
+        for row in rows:
+            entry = known.get(row)
+            if entry is None:
+                entry = _entry(row)
+            fresh[row] = entry
+            out.append(entry)
+        self._entries = fresh  # one assignment: a concurrent read keeps using the old table
+        return out
 
     # -- the Backend interface --------------------------------------------------------------
 

@@ -15,9 +15,9 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from crossorigin._config.config import CORSConfig
 from crossorigin._config.routes import RoutePolicies
@@ -33,7 +33,6 @@ from crossorigin._store._entries import (
 )
 
 if TYPE_CHECKING:
-    from crossorigin._policy.live import LivePolicy
     from crossorigin._policy.policy import StoredOrigins
 
 logger = logging.getLogger("crossorigin.store")
@@ -50,6 +49,22 @@ STOP_TIMEOUT = 5.0
 """Longest wait for the watcher to end at shutdown."""
 _LOG_LIMIT = 200
 _MAX_LOGGED_ROWS = 10_000
+_MAX_ROW_WARNINGS = 20
+"""Skipped rows named one by one per snapshot; the rest are counted in one line."""
+
+
+class Follower(Protocol):
+    """What the store keeps current: a ``LivePolicy``, or anything holding a compiled policy."""
+
+    @property
+    def current(self) -> Source: ...
+
+    def _follow(
+        self,
+        stored: StoredOrigins | None,
+        source: Source | None = None,
+        start: Callable[[], None] | None = None,
+    ) -> None: ...
 
 
 class StoreStatus(NamedTuple):
@@ -119,7 +134,7 @@ class OriginStore:
         self.max_age = max_age
         self.start_empty = start_empty
         self._snapshot: Snapshot | None = None
-        self._followers: list[tuple[LivePolicy, Source]] = []
+        self._followers: list[tuple[Follower, Source, bool]] = []
         self._task: asyncio.Task[None] | None = None
         self._wake: asyncio.Event | None = None
         self._users = 0
@@ -305,13 +320,14 @@ class OriginStore:
 
     # -- followers (the middleware) ----------------------------------------------------
 
-    def follow(self, live: LivePolicy) -> None:
-        """Keep *live* in step with this store: its entries, and its policy document if any.
+    def follow(self, live: Follower, *, documents: bool = True) -> None:
+        """Keep *live* (a ``LivePolicy``) in step with this store: its entries, and its policy
+        document if any (unless *documents* is false).
 
         Until the watcher runs in this process, the first request that reads *live* starts
         it (for servers without ASGI lifespan).
         """
-        self._followers.append((live, live.current))
+        self._followers.append((live, live.current, documents))
         live._follow(self.stored() or self._empty(), None, self._kick)
 
     def _empty(self) -> StoredOrigins:
@@ -341,7 +357,7 @@ class OriginStore:
                 )
             self._stopping = False
             self._spawn(loop, initial=self._snapshot is None)
-        for live, _ in self._followers:
+        for live, _, _ in self._followers:
             live._follow(self.stored() or self._empty(), None, None)
 
     def _apply(self, snap: Snapshot) -> None:
@@ -370,11 +386,12 @@ class OriginStore:
                                 " in force", self.backend.url, snap.version)  # fmt: skip
         self._snapshot = snap
         self._last_change = time.time()
-        for live, base in self._followers:
-            live._follow(snap.stored, base if revert else source, None)
+        for live, base, documents in self._followers:
+            live._follow(snap.stored, (base if revert else source) if documents else None, None)
         self._log_rejected(snap)
 
     def _log_rejected(self, snap: Snapshot) -> None:
+        new = 0
         for entry, why in snap.rejected:
             key = (repr(entry.origin)[:_LOG_LIMIT], why[:_LOG_LIMIT])
             if key in self._logged_rows:
@@ -382,8 +399,13 @@ class OriginStore:
             if len(self._logged_rows) >= _MAX_LOGGED_ROWS:
                 self._logged_rows.clear()
             self._logged_rows.add(key)
-            logger.warning("crossorigin: origin store %s: row %s skipped: %s",
-                           self.backend.url, key[0], key[1])  # fmt: skip
+            new += 1
+            if new <= _MAX_ROW_WARNINGS:
+                logger.warning("crossorigin: origin store %s: row %s skipped: %s",
+                               self.backend.url, key[0], key[1])  # fmt: skip
+        if new > _MAX_ROW_WARNINGS:
+            logger.warning("crossorigin: origin store %s: %d more rows skipped (status().rejected"
+                           " counts them)", self.backend.url, new - _MAX_ROW_WARNINGS)  # fmt: skip
 
     # -- the watcher --------------------------------------------------------------------
 
@@ -456,7 +478,7 @@ class OriginStore:
         # task), and a new task would keep it busy. The next request restarts it (_kick) and
         # reports the outage; until then the last snapshot keeps serving.
         self._died = "cancelled" if task.cancelled() else repr(task.exception())
-        for live, _ in self._followers:
+        for live, _, _ in self._followers:
             live._follow(self.stored() or self._empty(), None, self._kick)
 
     async def stop(self) -> None:

@@ -284,6 +284,9 @@ class CORSMiddleware:
     ) -> Iterable[bytes]:
         """Answer a preflight (https://fetch.spec.whatwg.org/#cors-preflight-fetch-0)."""
         method = environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"].encode("latin-1")
+        if len(method) > h.MAX_ACRM_BYTES:
+            # Not a method a browser sends: never parsed, cached or echoed (behaviour.md B19).
+            method = b""
         acrh_text = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS")
         acrh = [] if acrh_text is None else [acrh_text.encode("latin-1")]
         private_network = environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK") == "true"
