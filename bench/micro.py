@@ -3,6 +3,8 @@
 Run ``python bench/micro.py [--quick] [--out bench/results]``; it writes ``latest.md`` and
 ``latest.json`` to the output directory and prints a PASS/FAIL line per target
 (docs/performance.md lists them).
+``python bench/micro.py --plot`` draws the charts of docs/performance.md from those results
+(bench/plot.py).
 
 Method (docs/performance.md explains it at length):
 
@@ -641,7 +643,17 @@ def main(argv: list[str] | None = None) -> int:
         "--compare", type=Path, default=None, metavar="SRC",
         help="also measure the crossorigin package under SRC (a patched copy), interleaved",
     )  # fmt: skip
+    parser.add_argument(
+        "--plot", action="store_true",
+        help="only draw the charts (docs/images/) from the results in --out; measure nothing",
+    )  # fmt: skip
     args = parser.parse_args(argv)
+    if args.plot:
+        from bench import plot
+
+        for path in plot.plot(args.out, plot.IMAGES):
+            print(f"wrote {path}")
+        return 0
     if args.compare is not None and "patched" not in IMPLS:
         load_patched(args.compare.resolve())
     reps = args.reps or (3 if args.quick else 41)

@@ -7,6 +7,15 @@ from collections.abc import Mapping
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, settings
+
+# No timing in tests: CI runs several Pythons' suites side by side on two cores, so an example
+# may take seconds. Hypothesis's default 200 ms deadline and too-slow health check would turn
+# that load into failures; properties with settings of their own keep them.
+settings.register_profile(
+    "crossorigin", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("crossorigin")
 
 
 def cors_headers(headers: httpx.Headers | Mapping[str, str]) -> dict[str, str]:
@@ -22,6 +31,15 @@ def cors_headers(headers: httpx.Headers | Mapping[str, str]) -> dict[str, str]:
         if name.startswith("access-control-") or name == "vary":
             out[name] = f"{out[name]}, {value}" if name in out else value
     return out
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--write-docs",
+        action="store_true",
+        help="rewrite generated docs (docs/browser-matrix.md) instead of checking them;"
+        " scripts/regen-docs passes it",
+    )
 
 
 @pytest.fixture(autouse=True)

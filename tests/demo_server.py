@@ -11,8 +11,8 @@ from crossorigin._cli.demo import Demo, run
 
 
 @contextlib.contextmanager
-def running_demo() -> Iterator[Demo]:
-    """Start the demo on ports chosen by the kernel; stop it and wait for it on exit."""
+def running_demo(api_port: int = 0, page_port: int = 0) -> Iterator[Demo]:
+    """Start the demo (port 0: chosen by the kernel); stop it and wait for it on exit."""
     started: list[Demo] = []
     ready = threading.Event()
 
@@ -20,7 +20,7 @@ def running_demo() -> Iterator[Demo]:
         started.append(running)
         ready.set()
 
-    thread = threading.Thread(target=run, args=(0, 0), kwargs={"ready": on_ready}, daemon=True)
+    thread = threading.Thread(target=run, args=(api_port, page_port), kwargs={"ready": on_ready}, daemon=True)
     thread.start()
     if not ready.wait(30):
         raise RuntimeError("the demo did not start")

@@ -54,3 +54,17 @@ def test_markdown_lists_rows_and_targets(report: Path) -> None:
         assert f"| {row['id']} |" in text
     verdicts = [line for line in text.splitlines() if line.startswith(("- PASS", "- FAIL"))]
     assert len(verdicts) == len(data["targets"])
+
+
+def test_plot_draws_both_charts_from_the_results(tmp_path: Path) -> None:
+    """``micro.py --plot``'s charts: one SVG per kind of result, naming every scenario."""
+    pytest.importorskip("matplotlib")
+    from bench import plot
+
+    written = plot.plot(plot.RESULTS, tmp_path)
+    assert [p.name for p in written] == ["bench-micro.svg", "bench-e2e.svg"]
+    micro_svg = written[0].read_text()
+    assert micro_svg.startswith("<?xml")
+    for row in json.loads((plot.RESULTS / "latest.json").read_text())["scenarios"]:
+        assert row["id"] in micro_svg
+    assert "granian" in written[1].read_text()

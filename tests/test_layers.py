@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -233,7 +234,8 @@ def test_subpackage_inits_hold_only_a_docstring() -> None:
 
 def test_console_script_names_the_dispatcher() -> None:
     """pyproject's ``crossorigin`` script points at a function that exists in the new layout."""
-    tomllib = pytest.importorskip("tomllib")
+    # Python 3.10 has no tomllib; pytest itself depends on tomli there.
+    tomllib = pytest.importorskip("tomllib" if sys.version_info >= (3, 11) else "tomli")
     pyproject = tomllib.loads((ROOT.parent.parent / "pyproject.toml").read_text(encoding="utf-8"))
     target = pyproject["project"]["scripts"]["crossorigin"]
     assert target == "crossorigin._cli.dispatch:main"

@@ -27,6 +27,9 @@ if _TYPE_CHECKING:
     from crossorigin._store._entries import StoreEntry
     from crossorigin._store._store import OriginStore, StoreStatus
 
+_SOURCE_VERSION = "0.1.0"
+"""Kept equal to pyproject.toml's version by tests/test_public_api.py."""
+
 __all__ = [
     "CORSConfig",
     "CORSMiddleware",
@@ -62,9 +65,12 @@ _STORE = frozenset({"OriginStore", "StoreEntry", "StoreStatus", "StoreUnavailabl
 def __getattr__(name: str) -> _Any:
     # Computed lazily: importlib.metadata costs milliseconds at import time (structlog does this).
     if name == "__version__":
-        from importlib.metadata import version
+        from importlib.metadata import PackageNotFoundError, version
 
-        return version("crossorigin")
+        try:
+            return version("crossorigin")
+        except PackageNotFoundError:  # a source checkout on sys.path, never installed
+            return _SOURCE_VERSION
     if name == "Verdict":
         # The browser model is only needed by diagnostics: not loaded with the middleware.
         from crossorigin._browser.fetch_types import Verdict

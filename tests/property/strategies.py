@@ -54,6 +54,22 @@ def _ref_numeric(label: str) -> bool:
     return label != "" and all(c in string.digits for c in label)
 
 
+def _ref_ipv6(value: int) -> str:
+    """The URL standard's IPv6 serializer by brute force: of every run of two or more zero
+    pieces, the longest (the leftmost on a tie) is written '::'; never a dotted IPv4 tail."""
+    pieces = [f"{(value >> (16 * (7 - i))) & 0xFFFF:x}" for i in range(8)]
+    runs = [
+        (end - start, -start, start, end)
+        for start in range(8)
+        for end in range(start + 2, 9)
+        if all(p == "0" for p in pieces[start:end])
+    ]
+    if not runs:
+        return ":".join(pieces)
+    *_, start, end = max(runs)
+    return ":".join(pieces[:start]) + "::" + ":".join(pieces[end:])
+
+
 def _ref_host(host: str) -> bool:
     if not host or len(host) > 253:
         return False
@@ -61,7 +77,7 @@ def _ref_host(host: str) -> bool:
         if host[-1] != "]" or any(c not in "0123456789abcdef:." for c in host[1:-1]):
             return False
         try:
-            return f"[{ipaddress.IPv6Address(host[1:-1]).compressed}]" == host
+            return f"[{_ref_ipv6(int(ipaddress.IPv6Address(host[1:-1])))}]" == host
         except ValueError:
             return False
     labels = host.split(".")
@@ -135,7 +151,7 @@ def ref_matches(patterns: list[str], regex: str | None, origin: str) -> bool:
 labels = st.text(LABEL_CHARS, min_size=1, max_size=4).filter(lambda s: not s.isdigit())
 domains = st.lists(labels, min_size=1, max_size=4).map(".".join)
 ipv4s = st.ip_addresses(v=4).map(str)
-ipv6s = st.ip_addresses(v=6).map(lambda a: f"[{a.compressed}]")
+ipv6s = st.ip_addresses(v=6).map(lambda a: f"[{_ref_ipv6(int(a))}]")
 hosts = st.one_of(domains, domains, domains, ipv4s, ipv6s, st.just("localhost"))
 schemes = st.sampled_from(SCHEMES)
 ports = st.sampled_from(PORTS)

@@ -11,6 +11,7 @@ from crossorigin._grammar.origins import (
     Origin,
     OriginPattern,
     PatternError,
+    _ipv6,
     parse_origin,
     parse_pattern,
 )
@@ -82,6 +83,11 @@ def _longest_host() -> str:
             "http://127.0.0.1", OriginPattern("exact", "http", "127.0.0.1", None), id="ipv4"
         ),
         pytest.param("http://[::1]", OriginPattern("exact", "http", "[::1]", None), id="ipv6"),
+        pytest.param(
+            "http://[::ffff:102:304]",
+            OriginPattern("exact", "http", "[::ffff:102:304]", None),
+            id="ipv6 ipv4-mapped (the browser's form on every Python)",
+        ),
         pytest.param(
             "http://[2001:db8::1]:8080",
             OriginPattern("exact", "http", "[2001:db8::1]", 8080),
@@ -216,6 +222,10 @@ def test_parse_pattern_accepts(text: str, expected: OriginPattern) -> None:
         ),
         pytest.param("https://a.example:0", "invalid", PORT_RANGE, "", id="port 0"),
         pytest.param("https://a.example:65536", "invalid", PORT_RANGE, "", id="port 65536"),
+        pytest.param(
+            "https://a.example:²", "invalid", CASE, "", id="superscript-two port (not ValueError)"
+        ),
+        pytest.param(":²", "invalid", "an origin starts with a scheme", "", id="only a '²' port"),
         pytest.param("https://a.example:08080", "invalid", PORT_RANGE, "", id="port leading zero"),
         pytest.param(
             "http://[0:0:0:0:0:0:0:1]",
@@ -426,6 +436,14 @@ def _max_origin() -> str:
             "http://[2001:db8::1]", Origin("http", "[2001:db8::1]", None), id="ipv6 compressed"
         ),
         pytest.param(
+            "http://[::ffff:102:304]",
+            Origin("http", "[::ffff:102:304]", None),
+            id="ipv6 ipv4-mapped as browsers send it (every Python)",
+        ),
+        pytest.param(
+            "http://[1::2:0:0:3:4]", Origin("http", "[1::2:0:0:3:4]", None), id="ipv6 first run"
+        ),
+        pytest.param(
             "https://a.example:65535", Origin("https", "a.example", 65535), id="port 65535"
         ),
         pytest.param(
@@ -456,6 +474,8 @@ def _max_origin() -> str:
         pytest.param("http://0x7f000001", None, id="ipv4 hex"),
         pytest.param("http://[0::1]", None, id="ipv6 not canonical"),
         pytest.param("http://[::ffff:1.2.3.4]", None, id="ipv6 embedded ipv4"),
+        pytest.param("http://[1:0:0:2::3:4]", None, id="ipv6 compressing the later run"),
+        pytest.param("http://[fe80::1%25eth0]", None, id="ipv6 zone identifier"),
         pytest.param("http://[::1", None, id="ipv6 unterminated"),
         pytest.param("https://*.example", None, id="wildcard"),
         pytest.param("https://a.example, https://b.example", None, id="two origins joined"),
@@ -503,3 +523,31 @@ def test_non_ascii_digits_are_pattern_errors(text: str) -> None:
     ValueError escaping from ``int()``."""
     with pytest.raises(PatternError):
         parse_pattern(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "serialized"),
+    [
+        # The URL standard's serializer examples and the cases Python versions format differently.
+        pytest.param("::ffff:1.2.3.4", "::ffff:102:304", id="ipv4-mapped, dotted input"),
+        pytest.param("::ffff:102:304", "::ffff:102:304", id="ipv4-mapped, hex input"),
+        pytest.param("::1.2.3.4", "::102:304", id="ipv4-compatible"),
+        pytest.param("64:ff9b::1.2.3.4", "64:ff9b::102:304", id="nat64"),
+        pytest.param("2001:db8::1", "2001:db8::1", id="documentation"),
+        pytest.param("1:0:0:2:0:0:0:3", "1:0:0:2::3", id="longest run wins"),
+        pytest.param("1:0:0:2:0:0:3:4", "1::2:0:0:3:4", id="first of equal runs"),
+        pytest.param("1:0:3:4:5:6:7:8", "1:0:3:4:5:6:7:8", id="a single zero piece stays"),
+        pytest.param("0:0:0:0:0:0:0:0", "::", id="unspecified"),
+        pytest.param("0:0:1:0:0:0:0:0", "0:0:1::", id="trailing run"),
+        pytest.param("FE80:0000::00A", "fe80::a", id="lower case, no leading zeros"),
+    ],
+)
+def test_ipv6_serializes_as_browsers_do(text: str, serialized: str) -> None:
+    """https://url.spec.whatwg.org/#concept-ipv6-serializer, whatever ipaddress prints."""
+    assert _ipv6(text) == serialized
+
+
+@pytest.mark.parametrize("text", ["fe80::1%eth0", "1:2", "::g", "1.2.3.4"])
+def test_ipv6_rejects(text: str) -> None:
+    with pytest.raises(ValueError):  # noqa: PT011 - ipaddress's own error messages vary
+        _ipv6(text)

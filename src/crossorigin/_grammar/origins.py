@@ -33,7 +33,7 @@ _ORIGIN = re.compile(
 )
 _NUMERIC_LABEL = re.compile(r"[0-9]+|0x[0-9a-f]*")
 
-PatternKind = Literal["any", "exact", "any-port", "subdomains"]
+Kind = Literal["any", "exact", "any-port", "subdomains"]
 
 
 class Origin(NamedTuple):
@@ -59,7 +59,7 @@ class OriginPattern(NamedTuple):
     ``host`` itself). ``port`` is ``None`` (none/default), a number, or :data:`ANY_PORT`.
     """
 
-    kind: PatternKind
+    kind: Kind
     scheme: str = ""
     host: str = ""
     port: int | None = None
@@ -86,21 +86,51 @@ class PatternError(ValueError):
 
 
 def _ipv6(text: str) -> str:
-    """Canonical (compressed) form of an IPv6 address; raises ``ValueError`` if invalid."""
+    """The form a browser serializes IPv6 address *text* in; raises ``ValueError`` if invalid.
+
+    This is the URL standard's IPv6 serializer (https://url.spec.whatwg.org/#concept-ipv6-serializer):
+    eight lowercase hex pieces without leading zeros, the first longest run of two or more zero
+    pieces written ``::``, and never a dotted IPv4 tail, so ``::ffff:1.2.3.4`` is
+    ``::ffff:102:304``. ``ipaddress`` only parses: how it formats addresses differs between Python
+    versions (3.13 writes IPv4-mapped addresses dotted).
+    """
     # Imported here: ipaddress costs milliseconds at import time and only IP hosts need it.
     import ipaddress
 
-    return ipaddress.IPv6Address(text).compressed
+    address = ipaddress.IPv6Address(text)
+    if address.scope_id is not None:
+        raise ValueError("a URL's IPv6 host has no zone identifier")
+    value = int(address)
+    pieces = [(value >> (16 * (7 - i))) & 0xFFFF for i in range(8)]
+    start, length = -1, 1  # only runs of two or more zero pieces are compressed
+    i = 0
+    while i < 8:
+        j = i
+        while j < 8 and pieces[j] == 0:
+            j += 1
+        if j - i > length:
+            start, length = i, j - i
+        i = j + 1 if j == i else j
+    if start < 0:
+        return ":".join(f"{p:x}" for p in pieces)
+    head = ":".join(f"{p:x}" for p in pieces[:start])
+    tail = ":".join(f"{p:x}" for p in pieces[start + length :])
+    return f"{head}::{tail}"
+
+
+def _ascii_digits(text: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also accepts '²' (``int`` refuses it) and '٣'."""
+    return text.isascii() and text.isdigit()
 
 
 def _is_ipv4(host: str) -> bool:
     parts = host.split(".")
     return len(parts) == 4 and all(
-        p.isascii() and p.isdigit() and str(int(p)) == p and int(p) < 256 for p in parts
+        _ascii_digits(p) and str(int(p)) == p and int(p) < 256 for p in parts
     )
 
 
-def _host_problem(host: str) -> str | None:
+def _check_host(host: str) -> str | None:
     """Return why *host* is not a serialized host, or ``None`` when it is."""
     if len(host) > MAX_HOST:
         return f"host is longer than {MAX_HOST} characters"
@@ -121,7 +151,7 @@ def _host_problem(host: str) -> str | None:
 def parse_origin(value: bytes | str) -> Origin | None:
     """Parse a request's ``Origin`` value; ``None`` unless it is a valid serialized origin.
 
-    Length is checked before any other work (behaviour.md B8), so hostile values cost O(1).
+    Length is checked before any other work (conformance item 17), so hostile values cost O(1).
     """
     if len(value) > MAX_ORIGIN:
         return None
@@ -134,7 +164,7 @@ def parse_origin(value: bytes | str) -> Origin | None:
     if match is None:
         return None
     scheme, host, port_text = match.groups()
-    if len(scheme) > MAX_SCHEME or _host_problem(host) is not None:
+    if len(scheme) > MAX_SCHEME or _check_host(host) is not None:
         return None
     port = None
     if port_text is not None:
@@ -166,13 +196,7 @@ def _suggest(text: str) -> str:
             host = f"[{_ipv6(host[1:-1])}]"
     elif _NUMERIC_LABEL.fullmatch(host.rsplit(".", 1)[-1]):
         host = _url_ipv4(host) or host
-    if (
-        port
-        and port != "*"
-        and port.isascii()
-        and port.isdigit()
-        and DEFAULT_PORTS.get(scheme) == int(port)
-    ):
+    if port and port != "*" and _ascii_digits(port) and DEFAULT_PORTS.get(scheme) == int(port):
         port = ""
     return f"{scheme}://{host}" + (f":{port}" if port else "")
 
@@ -241,7 +265,7 @@ def _parse_pattern(text: str, *, hints: bool) -> OriginPattern:
             "browsers send origins in lower case, with IDN hosts in punycode",
             mean(_suggest(text), text),
         )
-    kind: PatternKind = "exact"
+    kind: Kind = "exact"
     if rest.startswith("*."):
         kind, rest = "subdomains", rest[2:]
     if rest.endswith(":*"):
@@ -278,7 +302,7 @@ def _explain_invalid(
     host, _, port = (
         rest.rpartition(":") if ":" in rest and not rest.endswith("]") else (rest, "", "")
     )
-    if port and port.isascii() and port.isdigit():
+    if port and _ascii_digits(port):
         number = int(port)
         if DEFAULT_PORTS.get(scheme) == number:
             raise PatternError(
@@ -289,7 +313,7 @@ def _explain_invalid(
             raise PatternError("the port must be a number from 1 to 65535 without leading zeros")
     else:
         host = rest
-    why = _host_problem(host) or "the host is not valid"
+    why = _check_host(host) or "the host is not valid"
     raise PatternError(why, mean(_suggest(text), text))
 
 
