@@ -17,10 +17,22 @@ sees exactly what ``re`` compiles, flags and all.
 
 from __future__ import annotations
 
+import importlib
 import re
+import sys
 from collections.abc import Iterable, Sequence
-from re import _compiler, _constants, _parser  # type: ignore[attr-defined]
 from typing import Any, NamedTuple
+
+# The standard library's regex parser: re._parser and friends since 3.11, sre_* before (the
+# same code under older names, deprecated aliases since). Typed Any: it is private API.
+_NEW = sys.version_info >= (3, 11)
+_parser: Any = importlib.import_module("re._parser" if _NEW else "sre_parse")
+_compiler: Any = importlib.import_module("re._compiler" if _NEW else "sre_compile")
+_constants: Any = importlib.import_module("re._constants" if _NEW else "sre_constants")
+# Possessive repeats and atomic groups came with 3.11; before, no pattern parses to them.
+_ABSENT = object()
+_POSSESSIVE_REPEAT: Any = getattr(_constants, "POSSESSIVE_REPEAT", _ABSENT)
+_ATOMIC_GROUP: Any = getattr(_constants, "ATOMIC_GROUP", _ABSENT)
 
 ORIGIN_CHARS = "abcdefghijklmnopqrstuvwxyz1234567890-._:/[]+"
 """Every character a valid serialized origin can contain (the middleware applies the regex to
@@ -89,14 +101,14 @@ def _check(items: list[Any], state: Any, source: str) -> Finding | None:
             if (high == MAXREPEAT or high > 2) and _hands_over(_flatten(list(body)), state):
                 return Finding("nested", source)
             found = _check(list(body), state, source)
-        elif op == _constants.POSSESSIVE_REPEAT:
+        elif op == _POSSESSIVE_REPEAT:
             found = _check(list(av[2]), state, source)
         elif op == _constants.BRANCH:
             found = next(
                 (f for alt in av[1] if (f := _check(list(alt), state, source)) is not None),
                 None,
             )
-        elif op in (_constants.SUBPATTERN, _constants.ATOMIC_GROUP):
+        elif op in (_constants.SUBPATTERN, _ATOMIC_GROUP):
             found = _check(list(av[3] if op == _constants.SUBPATTERN else av), state, source)
         elif op in (_constants.ASSERT, _constants.ASSERT_NOT):
             found = _check(list(av[1]), state, source)
@@ -164,21 +176,21 @@ def _info(item: Any, state: Any) -> Info:
         return Info(chars, chars, False, False, False, True)
     if op in _ZERO_WIDTH:
         return _NOTHING
-    if op in _REPEATS or op == _constants.POSSESSIVE_REPEAT:
+    if op in _REPEATS or op == _POSSESSIVE_REPEAT:
         low, high, body = av
         inner = _sequence_info(list(body), state)
         return Info(
             inner.chars,
             inner.first,
             low == 0 or inner.nullable,
-            (low != high or inner.variable) and op != _constants.POSSESSIVE_REPEAT,
+            (low != high or inner.variable) and op != _POSSESSIVE_REPEAT,
             high == MAXREPEAT or inner.unbounded,
             low == high == 1 and inner.single,
         )
     if op == _constants.SUBPATTERN:
         inner = _sequence_info(list(av[3]), state)
         return inner
-    if op == _constants.ATOMIC_GROUP:
+    if op == _ATOMIC_GROUP:
         inner = _sequence_info(list(av), state)
         return inner._replace(variable=False)
     if op == _constants.BRANCH:
@@ -257,14 +269,14 @@ def _item_samples(item: Any, state: Any) -> list[str]:
     if op in _SINGLE:
         chars = _single_chars(item, state)
         return [next((c for c in ORIGIN_CHARS if c in chars), "")]
-    if op in _REPEATS or op == _constants.POSSESSIVE_REPEAT:
+    if op in _REPEATS or op == _POSSESSIVE_REPEAT:
         low, high, body = av
         counts = sorted({low, min(low + 1, high)} | ({1} if low == 0 and high >= 1 else set()))
         bodies = _sequence_samples(list(body), state)
         return [b * n for n in counts for b in bodies][:_SAMPLE_LIMIT]
     if op == _constants.SUBPATTERN:
         return _sequence_samples(list(av[3]), state)
-    if op == _constants.ATOMIC_GROUP:
+    if op == _ATOMIC_GROUP:
         return _sequence_samples(list(av), state)
     if op == _constants.BRANCH:
         return [s for alt in av[1] for s in _sequence_samples(list(alt), state)][:_SAMPLE_LIMIT]
