@@ -468,7 +468,7 @@ class OriginStore:
 
     def _spawn(self, loop: asyncio.AbstractEventLoop, *, initial: bool) -> None:
         self._wake = asyncio.Event()
-        self._task = loop.create_task(self._watch(initial), name="crossorigin-origin-store")
+        self._task = _WatcherTask(self._watch(initial), loop=loop, name="crossorigin-origin-store")
         self._task.add_done_callback(self._watcher_done)
 
     def _watcher_done(self, task: asyncio.Task[None]) -> None:
@@ -538,7 +538,7 @@ class OriginStore:
                 self._fault(exc)
         wake = self._wake
         assert wake is not None
-        listener = asyncio.ensure_future(self._listen(wake))
+        listener = _WatcherTask(self._listen(wake), loop=asyncio.get_running_loop())
         try:
             await self._poll_forever(wake)
         finally:
@@ -595,10 +595,24 @@ class OriginStore:
                 self._recovered()
 
 
+class _WatcherTask(asyncio.Task):  # type: ignore[type-arg]
+    """A task that remembers it was asked to stop, on every Python.
+
+    ``Task.cancelling()`` exists only since 3.11; on 3.10 a client library that turns the
+    cancellation into its own error would otherwise make the watcher forget it and keep a
+    closing event loop alive (asyncio.run would never return).
+    """
+
+    cancel_requested = False
+
+    def cancel(self, msg: object = None) -> bool:
+        self.cancel_requested = True
+        return super().cancel(msg)
+
+
 def _raise_if_cancelling() -> None:
-    """Raise ``CancelledError`` if the current task has a cancellation pending (Python 3.11+;
-    on 3.10 the watcher relies on the client library re-raising it)."""
+    """Raise ``CancelledError`` if the current task has a cancellation pending."""
     task = asyncio.current_task()
     cancelling = getattr(task, "cancelling", None)
-    if cancelling is not None and cancelling():
+    if getattr(task, "cancel_requested", False) or (cancelling is not None and cancelling()):
         raise asyncio.CancelledError
