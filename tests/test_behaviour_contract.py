@@ -19,7 +19,9 @@ CITING = [
     *sorted(ROOT.glob("bench/*.py")),
 ]
 # Citations a reader cannot open: the project's contract replaced them.
-UNREACHABLE = re.compile(r"conformance (C\d|items? \d|\d\.\d)|house rules? \d|\bissues? #?\d", re.I)
+# Assembled from parts so that this file does not itself contain a citation it forbids.
+_HOUSE, _ISSUE = "house" + r" rules?", "iss" + r"ues?"
+UNREACHABLE = re.compile(rf"conformance (C\d|items? \d|\d\.\d)|{_HOUSE} \d|\b{_ISSUE} #?\d", re.I)
 
 
 def test_rules_are_numbered_once_in_order() -> None:
