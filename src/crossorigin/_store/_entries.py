@@ -78,6 +78,28 @@ def from_epoch(seconds: float | None) -> datetime | None:
     return None if seconds is None else datetime.fromtimestamp(seconds, timezone.utc)
 
 
+def stored_entry(
+    origin: Any, tenant: Any, note: Any, expires: Any, added: Any, insecure: Any, public_suffix: Any
+) -> StoreEntry:
+    """An entry from a backend's raw columns (epoch seconds, 0/1 flags), as every backend reads
+    them. A value of the wrong kind is kept as it is, so that validation on read rejects it."""
+    return StoreEntry(origin, tenant, note, _moment(expires), _moment(added),
+                      _flag(insecure), _flag(public_suffix))  # fmt: skip
+
+
+def _moment(value: Any) -> Any:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        try:
+            return from_epoch(float(value))
+        except (OverflowError, OSError, ValueError):
+            return value
+    return value
+
+
+def _flag(value: Any) -> Any:
+    return bool(value) if value in (0, 1) else value
+
+
 def check_origin(
     text: object,
     problems: list[ConfigProblem],

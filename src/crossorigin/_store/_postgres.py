@@ -25,8 +25,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from crossorigin._store._backend import Backend, RawSnapshot, StoreUnavailable, Write, redact
-from crossorigin._store._entries import StoreEntry, to_epoch
-from crossorigin._store._sqlite import _flag, _moment
+from crossorigin._store._entries import stored_entry, to_epoch
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
@@ -53,12 +52,6 @@ create table if not exists crossorigin_state (
 insert into crossorigin_state (id, version) values (1, 0) on conflict (id) do nothing;
 """
 _COLUMNS = "origin, tenant, note, expires, added, insecure, public_suffix"
-
-
-def _entry(row: tuple[Any, ...]) -> StoreEntry:
-    origin, tenant, note, expires, added, insecure, public_suffix = row
-    return StoreEntry(origin, tenant, note, _moment(expires), _moment(added),
-                      _flag(insecure), _flag(public_suffix))  # fmt: skip
 
 
 class PostgresBackend(Backend):
@@ -145,7 +138,7 @@ class PostgresBackend(Backend):
             if state is None:
                 raise StoreUnavailable(f"origin store {self.url} has no version row")
             cursor = await conn.execute(f"select {_COLUMNS} from crossorigin_origins order by 1")
-            rows = [_entry(row) for row in await cursor.fetchall()]
+            rows = [stored_entry(*row) for row in await cursor.fetchall()]
             policy = state[1] if isinstance(state[1], str) else None
             return RawSnapshot(int(state[0]), rows, policy)
 

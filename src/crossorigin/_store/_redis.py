@@ -28,8 +28,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from crossorigin._store._backend import Backend, RawSnapshot, StoreUnavailable, Write, redact
-from crossorigin._store._entries import StoreEntry, to_epoch
-from crossorigin._store._sqlite import _flag, _moment
+from crossorigin._store._entries import StoreEntry, stored_entry, to_epoch
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -70,15 +69,9 @@ def decode(origin: str, raw: str) -> StoreEntry:
     if not isinstance(fields, dict):
         # Not written by this library: an entry whose 'added' no validator accepts.
         return StoreEntry(origin, added=_UNREADABLE)  # type: ignore[arg-type]
-    return StoreEntry(
-        origin,
-        fields.get("tenant"),
-        fields.get("note"),
-        _moment(fields.get("expires")),
-        _moment(fields.get("added")),
-        _flag(fields.get("insecure", 0)),
-        _flag(fields.get("public_suffix", 0)),
-    )
+    return stored_entry(origin, fields.get("tenant"), fields.get("note"), fields.get("expires"),
+                        fields.get("added"), fields.get("insecure", 0),
+                        fields.get("public_suffix", 0))  # fmt: skip
 
 
 class RedisBackend(Backend):

@@ -15,13 +15,12 @@ URLs: ``sqlite:///var/lib/app/origins.db`` (absolute, as a URL's path) or
 from __future__ import annotations
 
 import asyncio
-import math
 import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from crossorigin._store._backend import Backend, RawSnapshot, StoreUnavailable, Write, redact
-from crossorigin._store._entries import StoreEntry, from_epoch, to_epoch
+from crossorigin._store._entries import StoreEntry, stored_entry, to_epoch
 
 if TYPE_CHECKING:
     import sqlite3
@@ -231,28 +230,5 @@ def _apply(conn: sqlite3.Connection, change: Write) -> int:
     return max(cursor.rowcount, 0)
 
 
-def _moment(value: Any) -> Any:
-    """An epoch column as a datetime; anything else is kept so that validation rejects it."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-        try:
-            return from_epoch(float(value))
-        except (OverflowError, OSError, ValueError):
-            return value
-    return value
-
-
-def _flag(value: Any) -> Any:
-    return bool(value) if value in (0, 1) else value
-
-
 def _entry(row: tuple[Any, ...]) -> StoreEntry:
-    origin, tenant, note, expires, added, insecure, public_suffix = row
-    return StoreEntry(
-        origin,
-        tenant,
-        note,
-        _moment(expires),
-        _moment(added),
-        _flag(insecure),
-        _flag(public_suffix),
-    )
+    return stored_entry(*row)
